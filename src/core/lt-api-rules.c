@@ -1,0 +1,2 @@
+/* lt-api-rules.c: placeholder until written. */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* lt-api-server.c: placeholder until written. */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* lt-api-signature.c: placeholder until written. */
+#include "config.h"

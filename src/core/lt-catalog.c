@@ -1,0 +1,2 @@
+/* lt-catalog.c: placeholder until written. */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* lt-engine.c: placeholder until written. */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* lt-rule-store.c: placeholder until written. */
+#include "config.h"

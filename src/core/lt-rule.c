@@ -1,0 +1,2 @@
+/* lt-rule.c: placeholder until written. */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* lt-secret-store.c: placeholder until written. */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* lt-template.c: placeholder until written. */
+#include "config.h"
