@@ -53,6 +53,17 @@ void         lt_rule_store_remove_async   (LtRuleStore   *self,
 gboolean     lt_rule_store_remove_finish  (LtRuleStore   *self,
                                            GAsyncResult  *result,
                                            GError       **error);
+/* Checked on a worker thread before a rule is added or replaced (e.g. that its bucket
+ * exists and is writable); must be thread-safe and fail with an LT_RULE_ERROR. */
+typedef gboolean (*LtRuleStoreBucketCheck) (const char  *endpoint,
+                                            const char  *bucket,
+                                            gpointer     user_data,
+                                            GError     **error);
+
+void         lt_rule_store_set_bucket_check (LtRuleStore           *self,
+                                             LtRuleStoreBucketCheck check,
+                                             gpointer               user_data,
+                                             GDestroyNotify         user_data_free);
 /* The rule of exactly this triplet, or NULL (transfer none). */
 LtRule      *lt_rule_store_lookup         (LtRuleStore   *self,
                                            const char    *domain,

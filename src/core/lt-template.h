@@ -44,11 +44,24 @@ gboolean lt_template_check          (const char   *tmpl,
 /* Whether the template uses variable @name (without braces, e.g. "EscapedStartTime"). */
 gboolean lt_template_uses           (const char   *tmpl,
                                      const char   *name);
-/* Expands @tmpl into an object key (no extension). Values are escaped so each stays inside
+/* Variable formats (UTC): {EscapedStartTime}/{EscapedEndTime} 2006-01-02-15-04-05,
+ * {StartTime}/{EndTime} 20060102T150405Z (no ':', which FAT/NTFS reject), {Date}
+ * 2006-01-02, {Hour}/{Minute}/{Second} two digits of the start, {Sequence} and
+ * {UnixTimestamp} decimal. Names are escaped with lt_template_escape_segment(). Keys are
+ * never truncated: over LT_OBJECT_KEY_MAX_BYTES is LT_TEMPLATE_ERROR_TOO_LONG. A key may
+ * contain '%', spaces and non-ASCII text: percent-encode it when putting it in a URL.
+ *
+ * Expands @tmpl into an object key (no extension). Values are escaped so each stays inside
  * one path segment; the result is then checked with lt_object_key_is_safe(). */
 char    *lt_template_expand         (const char           *tmpl,
                                      const LtTemplateVars *vars,
                                      GError              **error);
+/* lt_template_expand() with @extension (".ts", ".m3u8", …; may be NULL) appended before
+ * the length and safety checks, so the finished object name is what is checked. */
+char    *lt_template_expand_with_extension (const char           *tmpl,
+                                            const LtTemplateVars *vars,
+                                            const char           *extension,
+                                            GError              **error);
 /* Escapes one untrusted value into a single safe path segment: never empty, ".", "..",
  * never contains "/", "\\", NUL or control characters; percent-escapes what it must, so
  * the mapping is injective. */
