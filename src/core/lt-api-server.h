@@ -99,4 +99,48 @@ void         lt_api_server_set_clock   (LtApiServer     *self,
 void         lt_api_server_forget_key  (LtApiServer     *self,
                                         const char      *access_key_id);
 
+/* Additions (API helper): limits, time format, test hooks and helpers for actions.
+ * lt_api_request_return_result() copies @result (transfer none). */
+
+#define LT_API_VERSION                  "2016-11-01"
+#define LT_API_TIMESTAMP_WINDOW_SECONDS (15 * 60)
+#define LT_API_RATE_LIMIT               30    /* requests per second per access key */
+
+/* For tests: the clock the per-key rate and the key cache are measured with
+ * (microseconds, like g_get_monotonic_time(), which is the default; NULL restores it). */
+void         lt_api_server_set_monotonic_clock (LtApiServer  *self,
+                                                gint64      (*now_func) (void));
+
+/* "yyyy-MM-ddTHH:mm:ssZ" (UTC) ⇄ Unix seconds; parsing is strict. */
+char        *lt_api_format_time        (gint64       unix_time);
+gboolean     lt_api_parse_time         (const char  *text,
+                                        gint64      *unix_time);
+/* The generic JSON → XML mapping of the replies: members become elements, an array
+ * member X becomes repeated <X> elements. @node is an object; returns the whole document
+ * with the XML declaration and the root element @root_name. */
+char        *lt_api_json_to_xml        (const char  *root_name,
+                                        JsonNode    *node);
+
+/* The request's time on the server's clock (when it arrived; transfer none). */
+GDateTime    *lt_api_request_get_time          (LtApiRequest *request);
+const char   *lt_api_request_get_access_key_id (LtApiRequest *request);
+/* The value of @name, or NULL and MissingParameter when absent or empty. */
+const char   *lt_api_request_require_param     (LtApiRequest *request,
+                                                const char   *name,
+                                                GError      **error);
+/* An integer parameter in [@min, @max], @default_value when absent or empty;
+ * InvalidParameter otherwise. */
+gboolean      lt_api_request_get_int_param     (LtApiRequest *request,
+                                                const char   *name,
+                                                gint64        default_value,
+                                                gint64        min,
+                                                gint64        max,
+                                                gint64       *value,
+                                                GError      **error);
+/* An error with a code of the action's own (for codes no GError domain carries). */
+void          lt_api_request_return_error_code (LtApiRequest *request,
+                                                guint         http_status,
+                                                const char   *code,
+                                                const char   *message);
+
 G_END_DECLS
