@@ -1,2 +1,903 @@
-/* lt-engine.c: placeholder until written. */
+/* lt-engine.c: the one object that owns the core services.
+ *
+ * It resolves the data directory (created 0700), opens the settings (a keyfile inside a
+ * given data dir, so that several instances never share state), the catalog, the rule
+ * store, the keyring-backed secret store and the control API. Start is one async chain:
+ * open the catalog → load the rules → register the API actions → listen. API access keys
+ * are created here because they span two stores: the secret goes to the keyring first,
+ * then the id to the catalog, and a failed insert takes the secret back out, so the
+ * catalog never names a key whose secret is missing.
+ */
 #include "config.h"
+
+#define G_SETTINGS_ENABLE_BACKEND
+#include <gio/gsettingsbackend.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+
+#include <errno.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "lt-api-rules.h"
+#include "lt-engine.h"
+#include "lt-storage.h"
+
+#define SETTINGS_SCHEMA_ID   APP_ID
+#define SETTINGS_PATH        "/io/github/livetape/Livetape/"
+#define ACCESS_KEY_ID_PREFIX "LTAK"
+#define ACCESS_KEY_ID_RANDOM_LENGTH 20
+#define ACCESS_KEY_SECRET_LENGTH    30
+
+struct _LtEngine
+{
+  GObject        parent_instance;
+
+  char          *data_dir;
+  gboolean       data_dir_given;
+  GError        *data_dir_error;
+
+  char          *api_listen;
+  gboolean       api_listen_set;
+
+  GSettings     *settings;
+  LtCatalog     *catalog;
+  LtRuleStore   *rule_store;
+  LtSecretStore *secret_store;
+  LtApiServer   *api_server;
+  char          *local_storage_root;
+  GError        *api_error;      /* why the control API does not listen, or NULL */
+
+  guint          starting : 1;
+  guint          started : 1;
+  guint          catalog_opening : 1;
+  guint          shut_down : 1;
+};
+
+G_DEFINE_TYPE (LtEngine, lt_engine, G_TYPE_OBJECT)
+
+G_DEFINE_QUARK (lt-engine-error-quark, lt_engine_error)
+
+enum {
+  PROP_0,
+  PROP_DATA_DIR,
+  PROP_API_LISTEN,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static gboolean
+parse_listen (const char  *listen,
+              char       **host_out,
+              guint16     *port_out,
+              GError     **error)
+{
+  g_autofree char *host = NULL;
+  const char *port_str;
+  guint64 port;
+
+  if (listen == NULL || *listen == '\0')
+    {
+      g_set_error_literal (error, LT_ENGINE_ERROR, LT_ENGINE_ERROR_INVALID_LISTEN,
+                           _("The control API address is empty; expected HOST:PORT."));
+      return FALSE;
+    }
+
+  if (listen[0] == '[')
+    {
+      const char *end = strchr (listen, ']');
+      g_autofree char *inner = NULL;
+
+      if (end == NULL || end[1] != ':')
+        {
+          g_set_error (error, LT_ENGINE_ERROR, LT_ENGINE_ERROR_INVALID_LISTEN,
+                       _("“%s” is not a control API address; expected HOST:PORT or "
+                         "[IPv6]:PORT."), listen);
+          return FALSE;
+        }
+      inner = g_strndup (listen + 1, end - listen - 1);
+      if (!g_hostname_is_ip_address (inner) || strchr (inner, ':') == NULL)
+        {
+          g_set_error (error, LT_ENGINE_ERROR, LT_ENGINE_ERROR_INVALID_LISTEN,
+                       _("“%s” is not an IPv6 address."), inner);
+          return FALSE;
+        }
+      host = g_strndup (listen, end - listen + 1);
+      port_str = end + 2;
+    }
+  else
+    {
+      const char *colon = strrchr (listen, ':');
+
+      if (colon == NULL)
+        {
+          g_set_error (error, LT_ENGINE_ERROR, LT_ENGINE_ERROR_INVALID_LISTEN,
+                       _("“%s” has no port; expected HOST:PORT, e.g. 127.0.0.1:8088."),
+                       listen);
+          return FALSE;
+        }
+      host = g_strndup (listen, colon - listen);
+      port_str = colon + 1;
+
+      if (strchr (host, ':') != NULL)
+        {
+          g_set_error (error, LT_ENGINE_ERROR, LT_ENGINE_ERROR_INVALID_LISTEN,
+                       _("“%s”: write an IPv6 address in brackets, e.g. [::1]:8088."),
+                       listen);
+          return FALSE;
+        }
+      if (*host == '\0')
+        {
+          g_set_error (error, LT_ENGINE_ERROR, LT_ENGINE_ERROR_INVALID_LISTEN,
+                       _("“%s” has no host; expected HOST:PORT, e.g. 127.0.0.1:8088."),
+                       listen);
+          return FALSE;
+        }
+      /* What the API server can bind: an address, or both loopbacks for "localhost". */
+      if (!g_hostname_is_ip_address (host) && g_ascii_strcasecmp (host, "localhost") != 0)
+        {
+          g_set_error (error, LT_ENGINE_ERROR, LT_ENGINE_ERROR_INVALID_LISTEN,
+                       _("“%s” is not an IP address or “localhost”."), host);
+          return FALSE;
+        }
+    }
+
+  if (*port_str == '\0' || strlen (port_str) > 5 ||
+      !g_ascii_string_to_unsigned (port_str, 10, 0, G_MAXUINT16, &port, NULL))
+    {
+      g_set_error (error, LT_ENGINE_ERROR, LT_ENGINE_ERROR_INVALID_LISTEN,
+                   _("“%s” is not a valid port; expected a number from 0 to 65535."),
+                   port_str);
+      return FALSE;
+    }
+
+  if (host_out != NULL)
+    *host_out = g_steal_pointer (&host);
+  if (port_out != NULL)
+    *port_out = (guint16) port;
+  return TRUE;
+}
+
+gboolean
+lt_engine_check_api_listen (const char  *listen,
+                            GError     **error)
+{
+  return parse_listen (listen, NULL, NULL, error);
+}
+
+/* Fills @buf from getrandom(2), the kernel CSPRNG. */
+static gboolean
+fill_random (guint8  *buf,
+             gsize    len,
+             GError **error)
+{
+  gsize done = 0;
+
+  while (done < len)
+    {
+      ssize_t n = getrandom (buf + done, len - done, 0);
+
+      if (n < 0)
+        {
+          int saved_errno = errno;
+
+          if (saved_errno == EINTR)
+            continue;
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                       _("Cannot read random bytes: %s"), g_strerror (saved_errno));
+          return FALSE;
+        }
+      done += n;
+    }
+
+  return TRUE;
+}
+
+/* @length characters drawn uniformly from @alphabet (bytes that would bias the modulo are
+ * rejected). */
+static char *
+random_string (const char  *alphabet,
+               gsize        length,
+               GError     **error)
+{
+  gsize n_symbols = strlen (alphabet);
+  guint limit = 256 - (256 % n_symbols);
+  g_autofree char *out = g_malloc0 (length + 1);
+  guint8 buf[64];
+  gsize i = 0;
+
+  while (i < length)
+    {
+      if (!fill_random (buf, sizeof buf, error))
+        {
+          explicit_bzero (out, length);
+          return NULL;
+        }
+      for (gsize j = 0; j < sizeof buf && i < length; j++)
+        {
+          if (buf[j] < limit)
+            out[i++] = alphabet[buf[j] % n_symbols];
+        }
+    }
+  explicit_bzero (buf, sizeof buf);
+
+  return g_steal_pointer (&out);
+}
+
+static void
+free_secret (char *secret)
+{
+  if (secret != NULL)
+    {
+      explicit_bzero (secret, strlen (secret));
+      g_free (secret);
+    }
+}
+
+/* g_set_str() is GLib 2.76. */
+static gboolean
+set_str (char       **str_pointer,
+         const char  *new_str)
+{
+  if (g_strcmp0 (*str_pointer, new_str) == 0)
+    return FALSE;
+
+  g_free (*str_pointer);
+  *str_pointer = g_strdup (new_str);
+  return TRUE;
+}
+
+static void
+setup_settings (LtEngine *self)
+{
+  static gsize said_once = 0;
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr(GSettingsSchema) schema = NULL;
+
+  if (source != NULL)
+    schema = g_settings_schema_source_lookup (source, SETTINGS_SCHEMA_ID, TRUE);
+
+  if (schema == NULL)
+    {
+      if (g_once_init_enter (&said_once))
+        {
+          g_debug ("The settings schema %s is not installed; using built-in defaults "
+                   "(set GSETTINGS_SCHEMA_DIR to use a build tree's schema)",
+                   SETTINGS_SCHEMA_ID);
+          g_once_init_leave (&said_once, 1);
+        }
+      return;
+    }
+
+  if (self->data_dir_given)
+    {
+      g_autofree char *path = g_build_filename (self->data_dir, "settings.ini", NULL);
+      g_autoptr(GSettingsBackend) backend =
+        g_keyfile_settings_backend_new (path, SETTINGS_PATH, "livetape");
+
+      self->settings = g_settings_new_full (schema, backend,
+                                            g_settings_schema_get_path (schema) != NULL
+                                            ? NULL : SETTINGS_PATH);
+    }
+  else
+    {
+      self->settings = g_settings_new_full (schema, NULL,
+                                            g_settings_schema_get_path (schema) != NULL
+                                            ? NULL : SETTINGS_PATH);
+    }
+
+  if (!self->api_listen_set && g_settings_schema_has_key (schema, "api-listen"))
+    {
+      g_autofree char *listen = g_settings_get_string (self->settings, "api-listen");
+
+      if (listen != NULL && *listen != '\0')
+        set_str (&self->api_listen, listen);
+    }
+}
+
+static gboolean
+check_bucket (const char  *endpoint,
+              const char  *bucket,
+              gpointer     user_data,
+              GError     **error)
+{
+  const char *local_root = user_data;
+
+  return lt_storage_prepare_bucket (local_root, endpoint, bucket, error);
+}
+
+static void
+lt_engine_constructed (GObject *object)
+{
+  LtEngine *self = LT_ENGINE (object);
+  g_autofree char *catalog_path = NULL;
+
+  G_OBJECT_CLASS (lt_engine_parent_class)->constructed (object);
+
+  if (self->data_dir == NULL)
+    {
+      self->data_dir = g_build_filename (g_get_user_data_dir (), "livetape", NULL);
+    }
+  else
+    {
+      g_autofree char *given = g_steal_pointer (&self->data_dir);
+
+      /* Absolute, because it also names the keyring instance. */
+      self->data_dir = g_canonicalize_filename (given, NULL);
+      self->data_dir_given = TRUE;
+    }
+
+  if (g_mkdir_with_parents (self->data_dir, 0700) != 0)
+    {
+      int saved_errno = errno;
+
+      self->data_dir_error = g_error_new (G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                                          _("Cannot create the data directory %s: %s"),
+                                          self->data_dir, g_strerror (saved_errno));
+    }
+
+  if (!self->api_listen_set)
+    self->api_listen = g_strdup (LT_API_DEFAULT_LISTEN);
+
+  /* Without its directory the keyfile backend can only warn; start reports the error. */
+  if (self->data_dir_error == NULL)
+    setup_settings (self);
+
+  catalog_path = g_build_filename (self->data_dir, "catalog.db", NULL);
+  self->catalog = lt_catalog_new (catalog_path);
+  self->rule_store = lt_rule_store_new (self->catalog);
+  self->local_storage_root =
+    lt_storage_default_local_root (self->data_dir_given ? self->data_dir : NULL);
+  lt_rule_store_set_bucket_check (self->rule_store, check_bucket,
+                                  g_strdup (self->local_storage_root), g_free);
+  self->secret_store = lt_secret_store_new (self->data_dir);
+}
+
+static void
+lt_engine_dispose (GObject *object)
+{
+  LtEngine *self = LT_ENGINE (object);
+
+  lt_engine_shutdown (self);
+
+  g_clear_object (&self->api_server);
+  g_clear_object (&self->rule_store);
+  g_clear_object (&self->secret_store);
+  g_clear_object (&self->catalog);
+  g_clear_object (&self->settings);
+
+  G_OBJECT_CLASS (lt_engine_parent_class)->dispose (object);
+}
+
+static void
+lt_engine_finalize (GObject *object)
+{
+  LtEngine *self = LT_ENGINE (object);
+
+  g_clear_pointer (&self->data_dir, g_free);
+  g_clear_pointer (&self->local_storage_root, g_free);
+  g_clear_error (&self->api_error);
+  g_clear_pointer (&self->api_listen, g_free);
+  g_clear_error (&self->data_dir_error);
+
+  G_OBJECT_CLASS (lt_engine_parent_class)->finalize (object);
+}
+
+static void
+lt_engine_get_property (GObject    *object,
+                        guint       prop_id,
+                        GValue     *value,
+                        GParamSpec *pspec)
+{
+  LtEngine *self = LT_ENGINE (object);
+
+  switch (prop_id)
+    {
+    case PROP_DATA_DIR:
+      g_value_set_string (value, self->data_dir);
+      break;
+
+    case PROP_API_LISTEN:
+      g_value_set_string (value, self->api_listen);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+lt_engine_set_property (GObject      *object,
+                        guint         prop_id,
+                        const GValue *value,
+                        GParamSpec   *pspec)
+{
+  LtEngine *self = LT_ENGINE (object);
+
+  switch (prop_id)
+    {
+    case PROP_DATA_DIR:
+      self->data_dir = g_value_dup_string (value);
+      break;
+
+    case PROP_API_LISTEN:
+      lt_engine_set_api_listen (self, g_value_get_string (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+lt_engine_class_init (LtEngineClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->constructed = lt_engine_constructed;
+  object_class->dispose = lt_engine_dispose;
+  object_class->finalize = lt_engine_finalize;
+  object_class->get_property = lt_engine_get_property;
+  object_class->set_property = lt_engine_set_property;
+
+  properties[PROP_DATA_DIR] =
+    g_param_spec_string ("data-dir", NULL, NULL,
+                         NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  properties[PROP_API_LISTEN] =
+    g_param_spec_string ("api-listen", NULL, NULL,
+                         LT_API_DEFAULT_LISTEN,
+                         G_PARAM_READWRITE |
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+lt_engine_init (LtEngine *self)
+{
+}
+
+LtEngine *
+lt_engine_new (const char *data_dir)
+{
+  return g_object_new (LT_TYPE_ENGINE, "data-dir", data_dir, NULL);
+}
+
+const char *
+lt_engine_get_local_storage_root (LtEngine *self)
+{
+  g_return_val_if_fail (LT_IS_ENGINE (self), NULL);
+
+  return self->local_storage_root;
+}
+
+const char *
+lt_engine_get_data_dir (LtEngine *self)
+{
+  g_return_val_if_fail (LT_IS_ENGINE (self), NULL);
+
+  return self->data_dir;
+}
+
+void
+lt_engine_set_api_listen (LtEngine   *self,
+                          const char *listen)
+{
+  g_return_if_fail (LT_IS_ENGINE (self));
+
+  self->api_listen_set = TRUE;
+  if (set_str (&self->api_listen, listen))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_API_LISTEN]);
+}
+
+const char *
+lt_engine_get_api_listen (LtEngine *self)
+{
+  g_return_val_if_fail (LT_IS_ENGINE (self), NULL);
+
+  return self->api_listen;
+}
+
+GSettings *
+lt_engine_get_settings (LtEngine *self)
+{
+  g_return_val_if_fail (LT_IS_ENGINE (self), NULL);
+
+  return self->settings;
+}
+
+LtCatalog *
+lt_engine_get_catalog (LtEngine *self)
+{
+  g_return_val_if_fail (LT_IS_ENGINE (self), NULL);
+
+  return self->catalog;
+}
+
+LtRuleStore *
+lt_engine_get_rule_store (LtEngine *self)
+{
+  g_return_val_if_fail (LT_IS_ENGINE (self), NULL);
+
+  return self->rule_store;
+}
+
+LtSecretStore *
+lt_engine_get_secret_store (LtEngine *self)
+{
+  g_return_val_if_fail (LT_IS_ENGINE (self), NULL);
+
+  return self->secret_store;
+}
+
+LtApiServer *
+lt_engine_get_api_server (LtEngine *self)
+{
+  g_return_val_if_fail (LT_IS_ENGINE (self), NULL);
+
+  return self->api_server;
+}
+
+const GError *
+lt_engine_get_api_error (LtEngine *self)
+{
+  g_return_val_if_fail (LT_IS_ENGINE (self), NULL);
+
+  return self->api_error;
+}
+
+char *
+lt_engine_dup_api_url (LtEngine *self)
+{
+  g_autofree char *host = NULL;
+
+  g_return_val_if_fail (LT_IS_ENGINE (self), NULL);
+
+  if (!self->started || self->shut_down || self->api_listen == NULL ||
+      self->api_server == NULL || self->api_error != NULL)
+    return NULL;
+
+  if (!parse_listen (self->api_listen, &host, NULL, NULL))
+    return NULL;
+
+  return g_strdup_printf ("http://%s:%u/", host,
+                          (guint) lt_api_server_get_port (self->api_server));
+}
+
+/* Start: catalog → rules → API. Each step checks for a shutdown that happened while it
+ * was in flight, so that a daemon stopped during start exits quietly. */
+
+static gboolean
+start_check_shut_down (LtEngine *self,
+                       GTask    *task)
+{
+  if (!self->shut_down)
+    return FALSE;
+
+  self->starting = FALSE;
+  g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                           _("The engine was shut down while starting."));
+  return TRUE;
+}
+
+static void
+start_fail (LtEngine *self,
+            GTask    *task,
+            GError   *error)
+{
+  self->starting = FALSE;
+  g_task_return_error (task, error);
+}
+
+static void
+start_rules_loaded_cb (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  LtEngine *self = g_task_get_source_object (task);
+  GError *error = NULL;
+
+  if (!lt_rule_store_load_finish (LT_RULE_STORE (source), result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_prefix_error (&error, _("Cannot load the recording rules: "));
+      start_fail (self, task, error);
+      return;
+    }
+
+  if (start_check_shut_down (self, task))
+    return;
+
+  self->api_server = lt_api_server_new (self->catalog, self->secret_store);
+  lt_api_rules_register (self->api_server, self->rule_store);
+
+  /* A busy address does not stop the engine: the console works without the API and
+   * shows why; the daemon, which exists for the API, treats it as fatal. */
+  g_clear_error (&self->api_error);
+  if (self->api_listen != NULL &&
+      !lt_api_server_listen (self->api_server, self->api_listen, &error))
+    {
+      g_prefix_error (&error, _("Cannot listen on %s: "), self->api_listen);
+      lt_api_server_disconnect (self->api_server);
+      self->api_error = g_steal_pointer (&error);
+    }
+
+  self->starting = FALSE;
+  self->started = TRUE;
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+start_catalog_opened_cb (GObject      *source,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  LtEngine *self = g_task_get_source_object (task);
+  GError *error = NULL;
+
+  if (!lt_catalog_open_finish (LT_CATALOG (source), result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_prefix_error (&error, _("Cannot open the catalog %s: "),
+                        lt_catalog_get_path (self->catalog));
+      start_fail (self, task, error);
+      return;
+    }
+
+  if (start_check_shut_down (self, task))
+    return;
+
+  lt_rule_store_load_async (self->rule_store, g_task_get_cancellable (task),
+                            start_rules_loaded_cb, g_object_ref (task));
+}
+
+void
+lt_engine_start_async (LtEngine            *self,
+                       GCancellable        *cancellable,
+                       GAsyncReadyCallback  callback,
+                       gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (LT_IS_ENGINE (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, lt_engine_start_async);
+
+  if (self->starting || self->started)
+    {
+      g_task_return_new_error (task, LT_ENGINE_ERROR, LT_ENGINE_ERROR_FAILED,
+                               _("The engine is already started."));
+      return;
+    }
+  if (self->shut_down)
+    {
+      g_task_return_new_error (task, LT_ENGINE_ERROR, LT_ENGINE_ERROR_NOT_STARTED,
+                               _("The engine was shut down."));
+      return;
+    }
+  if (self->data_dir_error != NULL)
+    {
+      g_task_return_error (task, g_error_copy (self->data_dir_error));
+      return;
+    }
+  if (self->api_listen != NULL)
+    {
+      GError *error = NULL;
+
+      if (!lt_engine_check_api_listen (self->api_listen, &error))
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+    }
+
+  self->starting = TRUE;
+  self->catalog_opening = TRUE;
+  lt_catalog_open_async (self->catalog, cancellable, start_catalog_opened_cb,
+                         g_object_ref (task));
+}
+
+gboolean
+lt_engine_start_finish (LtEngine      *self,
+                        GAsyncResult  *result,
+                        GError       **error)
+{
+  g_return_val_if_fail (LT_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lt_engine_start_async,
+                        FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+lt_engine_shutdown (LtEngine *self)
+{
+  g_return_if_fail (LT_IS_ENGINE (self));
+
+  if (self->shut_down)
+    return;
+  self->shut_down = TRUE;
+
+  if (self->api_server != NULL)
+    lt_api_server_disconnect (self->api_server);
+  /* Only a catalog that was opened has jobs to finish and a file to checkpoint. */
+  if (self->catalog_opening && self->catalog != NULL)
+    lt_catalog_close (self->catalog);
+}
+
+/* Access keys */
+
+typedef struct
+{
+  char   *access_key_id;
+  char   *access_key_secret;
+  char   *description;
+  GError *insert_error;
+} CreateKeyData;
+
+static void
+create_key_data_free (gpointer data)
+{
+  CreateKeyData *ckd = data;
+
+  g_free (ckd->access_key_id);
+  free_secret (ckd->access_key_secret);
+  g_free (ckd->description);
+  g_clear_error (&ckd->insert_error);
+  g_free (ckd);
+}
+
+static void
+create_key_cleared_cb (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  CreateKeyData *ckd = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  /* The catalog error is what the caller needs to see; a failed clean-up leaves an
+   * orphan secret that names no key, which is harmless. */
+  if (!lt_secret_store_clear_finish (LT_SECRET_STORE (source), result, &error))
+    g_debug ("Could not remove the secret of the access key that was not created: %s",
+             error->message);
+
+  g_task_return_error (task, g_steal_pointer (&ckd->insert_error));
+}
+
+static void
+create_key_inserted_cb (GObject      *source,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  LtEngine *self = g_task_get_source_object (task);
+  CreateKeyData *ckd = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!lt_catalog_insert_api_key_finish (LT_CATALOG (source), result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_prefix_error (&error, _("Cannot record the access key in the catalog: "));
+      ckd->insert_error = error;
+      /* Not cancellable: the secret must not outlive a key the catalog does not have. */
+      lt_secret_store_clear_async (self->secret_store, LT_SECRET_KIND_API_KEY,
+                                   ckd->access_key_id, NULL,
+                                   create_key_cleared_cb, g_object_ref (task));
+      return;
+    }
+
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+create_key_stored_cb (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  LtEngine *self = g_task_get_source_object (task);
+  CreateKeyData *ckd = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!lt_secret_store_store_finish (LT_SECRET_STORE (source), result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_prefix_error (&error, _("Cannot keep the access key secret in the keyring: "));
+      g_task_return_error (task, error);
+      return;
+    }
+
+  lt_catalog_insert_api_key_async (self->catalog, ckd->access_key_id, ckd->description,
+                                   g_task_get_cancellable (task),
+                                   create_key_inserted_cb, g_object_ref (task));
+}
+
+void
+lt_engine_create_access_key_async (LtEngine            *self,
+                                   const char          *description,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autofree char *random_id = NULL;
+  g_autofree char *label = NULL;
+  CreateKeyData *ckd;
+  GError *error = NULL;
+
+  g_return_if_fail (LT_IS_ENGINE (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, lt_engine_create_access_key_async);
+
+  if (!self->started || self->shut_down)
+    {
+      g_task_return_new_error (task, LT_ENGINE_ERROR, LT_ENGINE_ERROR_NOT_STARTED,
+                               _("The engine is not running."));
+      return;
+    }
+
+  ckd = g_new0 (CreateKeyData, 1);
+  ckd->description = g_strdup (description != NULL ? description : "");
+  g_task_set_task_data (task, ckd, create_key_data_free);
+
+  random_id = random_string ("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+                             ACCESS_KEY_ID_RANDOM_LENGTH, &error);
+  if (random_id == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  ckd->access_key_id = g_strconcat (ACCESS_KEY_ID_PREFIX, random_id, NULL);
+
+  ckd->access_key_secret =
+    random_string ("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+                   ACCESS_KEY_SECRET_LENGTH, &error);
+  if (ckd->access_key_secret == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  /* TRANSLATORS: the label of the keyring item, shown in Passwords and Keys. */
+  label = g_strdup_printf (_("Livetape API key %s"), ckd->access_key_id);
+  lt_secret_store_store_async (self->secret_store, LT_SECRET_KIND_API_KEY,
+                               ckd->access_key_id, label, ckd->access_key_secret,
+                               cancellable, create_key_stored_cb, g_object_ref (task));
+}
+
+gboolean
+lt_engine_create_access_key_finish (LtEngine      *self,
+                                    GAsyncResult  *result,
+                                    char         **access_key_id,
+                                    char         **access_key_secret,
+                                    GError       **error)
+{
+  CreateKeyData *ckd;
+
+  g_return_val_if_fail (LT_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
+                        lt_engine_create_access_key_async, FALSE);
+
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return FALSE;
+
+  ckd = g_task_get_task_data (G_TASK (result));
+  if (access_key_id != NULL)
+    *access_key_id = g_strdup (ckd->access_key_id);
+  if (access_key_secret != NULL)
+    *access_key_secret = g_strdup (ckd->access_key_secret);
+  return TRUE;
+}

@@ -12,6 +12,18 @@
 
 G_BEGIN_DECLS
 
+/* Added: the engine's own errors. */
+#define LT_ENGINE_ERROR (lt_engine_error_quark ())
+
+typedef enum
+{
+  LT_ENGINE_ERROR_FAILED,
+  LT_ENGINE_ERROR_INVALID_LISTEN,   /* not "HOST:PORT" / "[IPv6]:PORT" */
+  LT_ENGINE_ERROR_NOT_STARTED,      /* the catalog is not open yet (or was shut down) */
+} LtEngineError;
+
+GQuark lt_engine_error_quark (void);
+
 #define LT_TYPE_ENGINE (lt_engine_get_type ())
 G_DECLARE_FINAL_TYPE (LtEngine, lt_engine, LT, ENGINE, GObject)
 
@@ -19,6 +31,8 @@ G_DECLARE_FINAL_TYPE (LtEngine, lt_engine, LT, ENGINE, GObject)
  * ($XDG_DATA_HOME/livetape). */
 LtEngine      *lt_engine_new                (const char   *data_dir);
 const char    *lt_engine_get_data_dir       (LtEngine     *self);
+/* The root of the built-in "local" storage target (see lt-storage.h). */
+const char    *lt_engine_get_local_storage_root (LtEngine *self);
 /* "HOST:PORT" for the control API (default LT_API_DEFAULT_LISTEN); NULL disables it. */
 void           lt_engine_set_api_listen     (LtEngine     *self,
                                              const char   *listen);
@@ -51,5 +65,20 @@ gboolean       lt_engine_create_access_key_finish (LtEngine     *self,
                                                    char        **access_key_id,
                                                    char        **access_key_secret,
                                                    GError      **error);
+
+/* Added. Checks the syntax of a control API address: "HOST:PORT" or "[IPv6]:PORT", HOST an
+ * IP address or "localhost" (what the API server can bind), PORT 0–65535 (0 picks a free
+ * port). */
+gboolean       lt_engine_check_api_listen   (const char   *listen,
+                                             GError      **error);
+/* "http://HOST:PORT/" with the port actually listened on, or NULL when the API is not
+ * listening. */
+char          *lt_engine_dup_api_url        (LtEngine     *self);
+/* After a successful start: why the control API could not listen (e.g. the address is in
+ * use), or NULL when it listens or is disabled. The engine runs either way. */
+const GError  *lt_engine_get_api_error      (LtEngine     *self);
+/* The "io.github.livetape.Livetape" settings (a keyfile in the data dir when one was given),
+ * or NULL when the schema is not installed; then built-in defaults apply. */
+GSettings     *lt_engine_get_settings       (LtEngine     *self);
 
 G_END_DECLS

@@ -33,6 +33,10 @@ G_DECLARE_FINAL_TYPE (LtSecretStore, lt_secret_store, LT, SECRET_STORE, GObject)
 LtSecretStore *lt_secret_store_new          (const char     *instance);
 void           lt_secret_store_set_timeout  (LtSecretStore  *self,
                                              guint           timeout_ms);
+/* Added: the instance the secrets are scoped to, and the per-call timeout (default 10 s;
+ * must be > 0). */
+const char    *lt_secret_store_get_instance (LtSecretStore  *self);
+guint          lt_secret_store_get_timeout  (LtSecretStore  *self);
 
 void           lt_secret_store_store_async  (LtSecretStore  *self,
                                              const char     *kind,

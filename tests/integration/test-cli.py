@@ -1,0 +1,403 @@
+#!/usr/bin/env python3
+# test-cli.py: the `livetape` command line, run as a user would run it (TAP).
+#
+# --help, --version and option errors; --create-access-key (needs the session bus and the
+# unlocked keyring that tools/test provides); --headless: the ready line, HTTP on the
+# port, a request signed with a key from --create-access-key (an implementation of SPEC
+# section 6 independent of the C one), SIGTERM and SIGINT → exit 0 within 5 s, and a port
+# already in use → exit 1 with a clear message.
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import queue
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+
+SOURCE_ROOT = os.environ.get('LT_SOURCE_ROOT',
+                             os.path.dirname(os.path.dirname(os.path.dirname(
+                                 os.path.abspath(__file__)))))
+LIVETAPE = os.environ.get('LT_LIVETAPE') or os.path.join(
+    os.environ.get('LT_BUILD_ROOT', os.path.join(SOURCE_ROOT, '_build')), 'src', 'livetape')
+
+READY_RE = re.compile(r'^Livetape engine ready; control API on http://([^/]+):(\d+)/$')
+KEY_RE = re.compile(r'^\{"AccessKeyId":"(LTAK[A-Z0-9]{20})",'
+                    r'"AccessKeySecret":"([A-Za-z0-9]{30})"\}\n$')
+
+TEMP_DIRS = []
+
+
+def temp_dir():
+    path = tempfile.mkdtemp(prefix='livetape-cli-')
+    TEMP_DIRS.append(path)
+    return path
+
+
+def env():
+    e = dict(os.environ)
+    # Untranslated messages, whatever the machine's locale.
+    e['LC_ALL'] = 'C.UTF-8'
+    e.pop('LANGUAGE', None)
+    return e
+
+
+def run(*args, timeout=60, extra_env=None):
+    e = env()
+    e.update(extra_env or {})
+    return subprocess.run([LIVETAPE, *args], capture_output=True, text=True, env=e,
+                          timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def check(condition, message):
+    if not condition:
+        raise AssertionError(message)
+
+
+def project_version():
+    with open(os.path.join(SOURCE_ROOT, 'meson.build'), encoding='utf-8') as f:
+        m = re.search(r"version:\s*'([^']+)'", f.read())
+    check(m is not None, 'no version in meson.build')
+    return m.group(1)
+
+
+def files_containing(directory, needle):
+    found = []
+    data = needle.encode()
+    for root, _dirs, files in os.walk(directory):
+        for name in files:
+            path = os.path.join(root, name)
+            with open(path, 'rb') as f:
+                if data in f.read():
+                    found.append(path)
+    return found
+
+
+def n_files(directory):
+    return sum(len(files) for _root, _dirs, files in os.walk(directory))
+
+
+def create_key(data_dir, *extra):
+    r = run('--data-dir', data_dir, '--create-access-key', *extra)
+    check(r.returncode == 0,
+          f'--create-access-key exited {r.returncode}; stderr: {r.stderr!r}')
+    m = KEY_RE.match(r.stdout)
+    check(m is not None, f'unexpected --create-access-key output {r.stdout!r}')
+    return m.group(1), m.group(2)
+
+
+class Daemon:
+    """livetape --headless with its stdout read line by line on a thread."""
+
+    def __init__(self, *args):
+        self.proc = subprocess.Popen([LIVETAPE, '--headless', *args],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     stdin=subprocess.DEVNULL, text=True, env=env())
+        self.lines = queue.Queue()
+        self.stderr = []
+        threading.Thread(target=self._read, args=(self.proc.stdout, self.lines.put),
+                         daemon=True).start()
+        threading.Thread(target=self._read, args=(self.proc.stderr, self.stderr.append),
+                         daemon=True).start()
+
+    @staticmethod
+    def _read(stream, sink):
+        for line in stream:
+            sink(line)
+        sink(None)
+
+    def wait_ready(self, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if line is None:
+                break
+            m = READY_RE.match(line.rstrip('\n'))
+            if m:
+                return m.group(1), int(m.group(2))
+        self.kill()
+        raise AssertionError(f'no ready line; exit {self.proc.poll()}, '
+                             f'stderr: {"".join(s for s in self.stderr if s)!r}')
+
+    def stop(self, sig, timeout=5.0):
+        start = time.monotonic()
+        self.proc.send_signal(sig)
+        try:
+            code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(f'still running {timeout} s after signal {sig}')
+        return code, time.monotonic() - start
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def stderr_text(self):
+        time.sleep(0.1)
+        return ''.join(s for s in self.stderr if s)
+
+
+def percent_encode(value):
+    return urllib.parse.quote(value, safe='-_.~')
+
+
+def signed_url(port, secret, access_key_id, params):
+    query = {
+        'Format': 'JSON',
+        'Version': '2016-11-01',
+        'AccessKeyId': access_key_id,
+        'SignatureMethod': 'HMAC-SHA1',
+        'SignatureVersion': '1.0',
+        'SignatureNonce': str(uuid.uuid4()),
+        'Timestamp': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
+    }
+    query.update(params)
+    canonical = '&'.join(f'{percent_encode(k)}={percent_encode(v)}'
+                         for k, v in sorted(query.items()))
+    string_to_sign = 'GET&%2F&' + percent_encode(canonical)
+    digest = hmac.new((secret + '&').encode(), string_to_sign.encode(), hashlib.sha1).digest()
+    query['Signature'] = base64.b64encode(digest).decode()
+    return (f'http://127.0.0.1:{port}/?' +
+            '&'.join(f'{percent_encode(k)}={percent_encode(v)}' for k, v in query.items()))
+
+
+def http_get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+# Tests ---------------------------------------------------------------------------------
+
+def test_help():
+    r = run('--help')
+    check(r.returncode == 0, f'--help exited {r.returncode}')
+    for option in ['--headless', '--data-dir', '--api-listen', '--create-access-key',
+                   '--description', '--version', '--help']:
+        check(re.search(r'^\s+(-\w, )?' + re.escape(option) + r'\b', r.stdout, re.M),
+              f'--help does not list {option}:\n{r.stdout}')
+    check('Record live streams on your own machine.' in r.stdout, 'no summary in --help')
+    check('DIR' in r.stdout and 'HOST:PORT' in r.stdout, 'no argument names in --help')
+
+
+def test_version():
+    r = run('--version')
+    check(r.returncode == 0, f'--version exited {r.returncode}')
+    check(r.stdout == f'livetape {project_version()}\n', f'--version printed {r.stdout!r}')
+    check(r.stderr == '', f'--version wrote to stderr: {r.stderr!r}')
+
+
+def test_bad_api_listen():
+    for bad in ['nonsense', '127.0.0.1', '127.0.0.1:', '127.0.0.1:99999', ':8088',
+                '::1:8088', '[::1]', 'example.org:80', '127.0.0.1:8o88']:
+        for mode in [[], ['--headless'], ['--create-access-key']]:
+            r = run(*mode, '--data-dir', temp_dir(), '--api-listen', bad, timeout=20)
+            check(r.returncode != 0, f'{mode} --api-listen {bad!r} exited 0')
+            check('--api-listen' in r.stderr and bad in r.stderr,
+                  f'--api-listen {bad!r}: unclear message {r.stderr!r}')
+            check(r.stdout == '', f'--api-listen {bad!r} printed {r.stdout!r}')
+
+
+def test_usage_errors():
+    cases = [
+        (['--no-such-option'], '--no-such-option'),
+        (['--description', 'x'], '--description'),
+        (['--headless', '--create-access-key'], '--headless'),
+        (['--headless', 'stray-argument'], 'stray-argument'),
+        (['--create-access-key', 'stray-argument'], 'stray-argument'),
+    ]
+    for args, needle in cases:
+        r = run(*args, '--data-dir', temp_dir(), timeout=20)
+        check(r.returncode != 0, f'{args} exited 0')
+        check(needle in r.stderr and '--help' in r.stderr,
+              f'{args}: unclear message {r.stderr!r}')
+        check('ready' not in r.stdout, f'{args} started the daemon')
+
+
+def test_create_access_key():
+    data_dir = temp_dir()
+    key_id, secret = create_key(data_dir)
+    key_id2, secret2 = create_key(data_dir, '--description', 'second key')
+    check(key_id != key_id2 and secret != secret2, 'two keys are the same')
+
+    check(os.stat(data_dir).st_mode & 0o777 == 0o700, 'data dir is not 0700')
+    check(n_files(data_dir) > 0, 'nothing in the data dir')
+    for s in (secret, secret2):
+        leaked = files_containing(data_dir, s)
+        check(not leaked, f'a secret is in {leaked}')
+    check(files_containing(data_dir, key_id), 'the key id is not in the catalog')
+
+
+def test_create_access_key_new_data_dir():
+    data_dir = os.path.join(temp_dir(), 'a', 'b')
+    create_key(data_dir)
+    check(os.stat(data_dir).st_mode & 0o777 == 0o700, 'data dir is not 0700')
+
+
+def test_create_access_key_bad_data_dir():
+    parent = temp_dir()
+    blocker = os.path.join(parent, 'file')
+    with open(blocker, 'w') as f:
+        f.write('x')
+    r = run('--data-dir', os.path.join(blocker, 'data'), '--create-access-key', timeout=30)
+    check(r.returncode == 1, f'exited {r.returncode}')
+    check(r.stdout == '', f'printed {r.stdout!r}')
+    check('data directory' in r.stderr and blocker in r.stderr,
+          f'unclear message {r.stderr!r}')
+
+
+def test_create_access_key_no_keyring():
+    data_dir = temp_dir()
+    start = time.monotonic()
+    r = run('--data-dir', data_dir, '--create-access-key', timeout=60, extra_env={
+        'DBUS_SESSION_BUS_ADDRESS': f'unix:path={data_dir}/no-such-bus'})
+    check(r.returncode == 1, f'exited {r.returncode}')
+    check(r.stdout == '', f'printed {r.stdout!r}')
+    check('keyring' in r.stderr and 'gnome-keyring-daemon --unlock' in r.stderr,
+          f'does not say how to fix it: {r.stderr!r}')
+    check(time.monotonic() - start < 15, 'took longer than the keyring timeout')
+    check(not files_containing(data_dir, 'LTAK'), 'a key id without its secret')
+
+
+def test_headless_sigterm():
+    data_dir = temp_dir()
+    key_id, secret = create_key(data_dir)
+    daemon = Daemon('--data-dir', data_dir, '--api-listen', '127.0.0.1:0')
+    try:
+        host, port = daemon.wait_ready()
+        check(host == '127.0.0.1' and port > 0, f'ready on {host}:{port}')
+
+        # Answers HTTP: an unsigned request is an API error with a RequestId.
+        status, body = http_get(f'http://127.0.0.1:{port}/?Format=JSON')
+        check(400 <= status < 500, f'unsigned request answered {status}')
+        check('RequestId' in body, f'no RequestId in {body!r}')
+
+        # The key made by --create-access-key works against the daemon.
+        status, body = http_get(signed_url(port, secret, key_id, {
+            'Action': 'DescribeLiveRecordConfig', 'DomainName': 'live.example.com'}))
+        check(status == 200, f'signed request answered {status}: {body}')
+        check('RequestId' in json.loads(body), f'no RequestId in {body!r}')
+
+        # …and only with its own secret.
+        status, body = http_get(signed_url(port, secret[::-1], key_id, {
+            'Action': 'DescribeLiveRecordConfig', 'DomainName': 'live.example.com'}))
+        check(status == 400 and 'SignatureDoesNotMatch' in body,
+              f'wrong secret answered {status}: {body}')
+
+        code, seconds = daemon.stop(signal.SIGTERM)
+        check(code == 0, f'SIGTERM: exit {code}; stderr {daemon.stderr_text()!r}')
+        check(seconds < 5, f'SIGTERM took {seconds:.1f} s')
+    finally:
+        daemon.kill()
+
+    # Nobody listens on the port any more (SO_REUSEADDR: closed connections may linger in
+    # TIME_WAIT, a listener may not).
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(('127.0.0.1', port))
+        s.listen()
+
+
+def test_headless_sigint():
+    daemon = Daemon('--data-dir', temp_dir(), '--api-listen', '127.0.0.1:0')
+    try:
+        _host, port = daemon.wait_ready()
+        status, _body = http_get(f'http://127.0.0.1:{port}/')
+        check(status >= 400, f'unsigned request answered {status}')
+        code, seconds = daemon.stop(signal.SIGINT)
+        check(code == 0, f'SIGINT: exit {code}; stderr {daemon.stderr_text()!r}')
+        check(seconds < 5, f'SIGINT took {seconds:.1f} s')
+    finally:
+        daemon.kill()
+
+
+def test_headless_restart_keeps_state():
+    # A clean shutdown leaves a catalog the next start opens.
+    data_dir = temp_dir()
+    for _ in range(2):
+        daemon = Daemon('--data-dir', data_dir, '--api-listen', '127.0.0.1:0')
+        try:
+            daemon.wait_ready()
+            code, _seconds = daemon.stop(signal.SIGTERM)
+            check(code == 0, f'exit {code}; stderr {daemon.stderr_text()!r}')
+        finally:
+            daemon.kill()
+
+
+def test_headless_port_in_use():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        s.listen()
+        port = s.getsockname()[1]
+        daemon = Daemon('--data-dir', temp_dir(), '--api-listen', f'127.0.0.1:{port}')
+        try:
+            code = daemon.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            raise AssertionError('still running with its port in use')
+        stderr = daemon.stderr_text()
+        check(code == 1, f'port in use: exit {code}')
+        check(f'Cannot listen on 127.0.0.1:{port}' in stderr, f'unclear message {stderr!r}')
+        check(daemon.lines.get(timeout=5) is None, 'printed a ready line')
+
+
+TESTS = [
+    test_help,
+    test_version,
+    test_bad_api_listen,
+    test_usage_errors,
+    test_create_access_key,
+    test_create_access_key_new_data_dir,
+    test_create_access_key_bad_data_dir,
+    test_create_access_key_no_keyring,
+    test_headless_sigterm,
+    test_headless_sigint,
+    test_headless_restart_keeps_state,
+    test_headless_port_in_use,
+]
+
+
+def main():
+    print(f'1..{len(TESTS)}', flush=True)
+    failed = 0
+    if not os.access(LIVETAPE, os.X_OK):
+        print(f'# {LIVETAPE} is not an executable', flush=True)
+    for i, test in enumerate(TESTS, 1):
+        name = test.__name__[len('test_'):].replace('_', '-')
+        try:
+            test()
+        except Exception:
+            failed += 1
+            print(f'not ok {i} - {name}')
+            for line in traceback.format_exc().splitlines():
+                print(f'# {line}')
+        else:
+            print(f'ok {i} - {name}')
+        sys.stdout.flush()
+    for path in TEMP_DIRS:
+        shutil.rmtree(path, ignore_errors=True)
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
