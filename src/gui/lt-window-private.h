@@ -1,0 +1,18 @@
+/* lt-window-private.h: what the GUI tests reach in the main window. */
+#pragma once
+
+#include "lt-rules-page.h"
+#include "lt-window.h"
+
+G_BEGIN_DECLS
+
+LtRulesPage *_lt_window_get_rules_page  (LtWindow *self);
+/* "loading", "error" or "main". */
+const char  *_lt_window_get_state       (LtWindow *self);
+/* The error page's description, or NULL. */
+const char  *_lt_window_get_error_text  (LtWindow *self);
+/* The banner's message while it is shown, or NULL. */
+const char  *_lt_window_get_banner_text (LtWindow *self);
+GtkWidget   *_lt_window_get_add_button  (LtWindow *self);
+
+G_END_DECLS
