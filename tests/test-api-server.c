@@ -393,109 +393,6 @@ encode_params (GHashTable *params)
   return g_string_free (out, FALSE);
 }
 
-typedef struct
-{
-  GPtrArray  *stack;
-  GHashTable *text;
-  GHashTable *counts;
-  GString    *current;
-  char       *root;
-} XmlReader;
-
-static char *
-xml_path (XmlReader *reader)
-{
-  char *path;
-
-  g_ptr_array_add (reader->stack, NULL);
-  path = g_strjoinv ("/", (char **) reader->stack->pdata);
-  g_ptr_array_remove_index (reader->stack, reader->stack->len - 1);
-  return path;
-}
-
-static void
-xml_start (GMarkupParseContext  *context,
-           const char           *element,
-           const char          **attribute_names,
-           const char          **attribute_values,
-           gpointer              user_data,
-           GError              **error)
-{
-  XmlReader *reader = user_data;
-  char *path;
-
-  if (reader->root == NULL)
-    reader->root = g_strdup (element);
-  g_ptr_array_add (reader->stack, g_strdup (element));
-  path = xml_path (reader);
-  g_hash_table_insert (reader->counts, path,
-                       GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (reader->counts, path)) + 1));
-  g_string_truncate (reader->current, 0);
-}
-
-static void
-xml_end (GMarkupParseContext  *context,
-         const char           *element,
-         gpointer              user_data,
-         GError              **error)
-{
-  XmlReader *reader = user_data;
-
-  g_hash_table_insert (reader->text, xml_path (reader), g_strdup (reader->current->str));
-  g_string_truncate (reader->current, 0);
-  g_ptr_array_remove_index (reader->stack, reader->stack->len - 1);
-}
-
-static void
-xml_text (GMarkupParseContext  *context,
-          const char           *text,
-          gsize                 len,
-          gpointer              user_data,
-          GError              **error)
-{
-  XmlReader *reader = user_data;
-
-  g_string_append_len (reader->current, text, len);
-}
-
-static void
-reply_parse_xml (Reply *reply)
-{
-  static const GMarkupParser parser = { xml_start, xml_end, xml_text, NULL, NULL };
-  static const char decl[] = "<?xml version='1.0' encoding='UTF-8'?>";
-  g_autoptr(GMarkupParseContext) context = NULL;
-  g_autoptr(GError) error = NULL;
-  XmlReader reader = { 0, };
-
-  g_assert_true (g_str_has_prefix (reply->body, decl));
-
-  reader.stack = g_ptr_array_new_with_free_func (g_free);
-  reader.text = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  reader.counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  reader.current = g_string_new (NULL);
-
-  context = g_markup_parse_context_new (&parser, 0, &reader, NULL);
-  g_assert_true (g_markup_parse_context_parse (context, reply->body + strlen (decl), -1, &error));
-  g_assert_no_error (error);
-  g_assert_true (g_markup_parse_context_end_parse (context, &error));
-  g_assert_no_error (error);
-
-  g_ptr_array_unref (reader.stack);
-  g_string_free (reader.current, TRUE);
-  reply->xml_root = reader.root;
-  reply->xml_text = reader.text;
-  reply->xml_counts = reader.counts;
-}
-
-static void
-send_cb (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  GAsyncResult **out = user_data;
-
-  *out = g_object_ref (result);
-}
 
 static Reply *
 send_message (Fixture     *f,
@@ -510,7 +407,8 @@ send_message (Fixture     *f,
   if (!monotonic_frozen)
     fake_monotonic += G_USEC_PER_SEC / 10;
 
-  soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, send_cb, &result);
+  soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL,
+                                    lt_test_store_result_cb, &result);
   lt_test_wait_result (&result);
   bytes = soup_session_send_and_read_finish (f->session, result, &error);
   g_assert_no_error (error);
@@ -529,7 +427,7 @@ send_message (Fixture     *f,
   else if (content_type != NULL)
     {
       g_assert_cmpstr (content_type, ==, "text/xml");
-      reply_parse_xml (reply);
+      lt_test_read_xml (reply->body, &reply->xml_root, &reply->xml_text, &reply->xml_counts);
     }
 
   return reply;
@@ -765,7 +663,7 @@ test_concurrent_requests (Fixture       *f,
       url = g_strdup_printf ("%s/?%s", f->base_url, query);
       messages[i] = soup_message_new ("GET", url);
       soup_session_send_and_read_async (f->session, messages[i], G_PRIORITY_DEFAULT, NULL,
-                                        send_cb, &results[i]);
+                                        lt_test_store_result_cb, &results[i]);
     }
 
   for (guint i = 0; i < G_N_ELEMENTS (messages); i++)
@@ -1268,7 +1166,8 @@ test_transport_errors (Fixture       *f,
     g_autoptr(GBytes) bytes = NULL;
     g_autoptr(GError) error = NULL;
 
-    soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, send_cb, &result);
+    soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL,
+                                      lt_test_store_result_cb, &result);
     lt_test_wait_result (&result);
     bytes = soup_session_send_and_read_finish (f->session, result, &error);
     g_assert_no_error (error);
@@ -1617,8 +1516,8 @@ test_keyring_unavailable (void)
       g_clear_object (&f.session);
       g_free (f.base_url);
       lt_api_server_disconnect (server);
-      /* Let both ends of the aborted connection finish closing before the process exits,
-       * or LeakSanitizer sees them half-torn-down. */
+      g_assert_finalize_object (g_steal_pointer (&server));
+      /* Let both ends of the aborted connection finish closing before the process exits. */
       while (g_main_context_iteration (NULL, FALSE))
         ;
       lt_catalog_close (catalog);
