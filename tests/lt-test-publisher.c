@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "lt-test-publisher.h"
+#include "lt-test-utils.h"
 
 struct _LtTestPublisher
 {
@@ -110,28 +111,18 @@ lt_test_publisher_has_exited (LtTestPublisher *self)
 }
 
 static gboolean
-timeout_cb (gpointer user_data)
+publisher_exited (gpointer data)
 {
-  gboolean *flag = user_data;
+  LtTestPublisher *self = data;
 
-  *flag = TRUE;
-  return G_SOURCE_REMOVE;
+  return self->exited;
 }
 
 gboolean
 lt_test_publisher_wait_exit (LtTestPublisher *self,
                              guint            timeout_ms)
 {
-  gboolean timed_out = FALSE;
-  guint id;
-
-  id = g_timeout_add (timeout_ms, timeout_cb, &timed_out);
-  while (!self->exited && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (id);
-
-  return self->exited;
+  return lt_test_iterate_until (publisher_exited, self, timeout_ms);
 }
 
 int

@@ -264,100 +264,6 @@ test_error_table (void)
   g_assert_cmpuint (lt_api_error_http_status (999), ==, 500);
 }
 
-/* A minimal reader for the XML replies: element paths, their text and counts. */
-typedef struct
-{
-  GPtrArray  *stack;
-  GHashTable *text;     /* "A/B/C" → text of the last such element */
-  GHashTable *counts;   /* "A/B/C" → number of such elements */
-  GString    *current;
-} XmlReader;
-
-static char *
-xml_path (XmlReader *reader)
-{
-  g_ptr_array_add (reader->stack, NULL);
-  {
-    char *path = g_strjoinv ("/", (char **) reader->stack->pdata);
-
-    g_ptr_array_remove_index (reader->stack, reader->stack->len - 1);
-    return path;
-  }
-}
-
-static void
-xml_start (GMarkupParseContext  *context,
-           const char           *element,
-           const char          **attribute_names,
-           const char          **attribute_values,
-           gpointer              user_data,
-           GError              **error)
-{
-  XmlReader *reader = user_data;
-  g_autofree char *path = NULL;
-
-  g_ptr_array_add (reader->stack, g_strdup (element));
-  path = xml_path (reader);
-  g_hash_table_insert (reader->counts, g_strdup (path),
-                       GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (reader->counts, path)) + 1));
-  g_string_truncate (reader->current, 0);
-}
-
-static void
-xml_end (GMarkupParseContext  *context,
-         const char           *element,
-         gpointer              user_data,
-         GError              **error)
-{
-  XmlReader *reader = user_data;
-
-  g_hash_table_insert (reader->text, xml_path (reader), g_strdup (reader->current->str));
-  g_string_truncate (reader->current, 0);
-  g_ptr_array_remove_index (reader->stack, reader->stack->len - 1);
-}
-
-static void
-xml_text (GMarkupParseContext  *context,
-          const char           *text,
-          gsize                 len,
-          gpointer              user_data,
-          GError              **error)
-{
-  XmlReader *reader = user_data;
-
-  g_string_append_len (reader->current, text, len);
-}
-
-static void
-xml_read (const char *xml,
-          GHashTable **text,
-          GHashTable **counts)
-{
-  static const GMarkupParser parser = { xml_start, xml_end, xml_text, NULL, NULL };
-  XmlReader reader;
-  g_autoptr(GMarkupParseContext) context = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *decl = "<?xml version='1.0' encoding='UTF-8'?>";
-
-  g_assert_true (g_str_has_prefix (xml, decl));
-
-  reader.stack = g_ptr_array_new_with_free_func (g_free);
-  reader.text = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  reader.counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  reader.current = g_string_new (NULL);
-
-  context = g_markup_parse_context_new (&parser, G_MARKUP_TREAT_CDATA_AS_TEXT, &reader, NULL);
-  g_assert_true (g_markup_parse_context_parse (context, xml + strlen (decl), -1, &error));
-  g_assert_no_error (error);
-  g_assert_true (g_markup_parse_context_end_parse (context, &error));
-  g_assert_no_error (error);
-
-  g_ptr_array_unref (reader.stack);
-  g_string_free (reader.current, TRUE);
-  *text = reader.text;
-  *counts = reader.counts;
-}
-
 static void
 test_json_to_xml (void)
 {
@@ -377,7 +283,7 @@ test_json_to_xml (void)
   g_assert_no_error (error);
 
   xml = lt_api_json_to_xml ("DescribeLiveRecordConfigResponse", node);
-  xml_read (xml, &text, &counts);
+  lt_test_read_xml (xml, NULL, &text, &counts);
 
 #define R "DescribeLiveRecordConfigResponse"
   g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (counts, R)), ==, 1);

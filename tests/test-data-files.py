@@ -9,10 +9,11 @@ import configparser
 import json
 import os
 import re
-import shutil
-import subprocess
 import sys
 import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from taplib import check, main, run, test  # noqa: E402
 
 SOURCE_ROOT, BUILD_ROOT, APP_ID, VERSION = sys.argv[1:5]
 DATA_SRC = os.path.join(SOURCE_ROOT, 'data')
@@ -26,30 +27,6 @@ SYMBOLIC = os.path.join(DATA_SRC, 'icons', 'hicolor', 'symbolic', 'apps',
 MANIFEST = os.path.join(SOURCE_ROOT, 'flatpak', APP_ID + '.json')
 
 SVG_NS = '{http://www.w3.org/2000/svg}'
-
-tests = []
-
-
-def test(func):
-    tests.append(func)
-    return func
-
-
-class Failure(Exception):
-    pass
-
-
-def check(cond, message):
-    if not cond:
-        raise Failure(message)
-
-
-def run(argv, **kwargs):
-    """Runs a validator; a missing tool is a failure, not a skip."""
-    check(shutil.which(argv[0]) is not None, f'{argv[0]} is not installed')
-    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, **kwargs)
-    return proc.returncode, proc.stdout
 
 
 @test
@@ -207,26 +184,6 @@ def flatpak_manifest_names_existing_files():
         check(os.path.exists(path), f'the manifest names {written}, which does not exist')
         seen += 1
     check(seen > 0, 'the manifest names no local source (the app itself should be one)')
-
-
-def main():
-    print(f'1..{len(tests)}')
-    failed = 0
-    for number, func in enumerate(tests, 1):
-        name = func.__doc__ or func.__name__.replace('_', ' ')
-        try:
-            func()
-            print(f'ok {number} {name}')
-        except Exception as e:  # a crash in a check is a failure of that check
-            failed += 1
-            print(f'not ok {number} {name}')
-            # Diagnostics on stdout for TAP readers, on stderr for meson's --print-errorlogs.
-            print(f'not ok {number} {name}:', file=sys.stderr)
-            for line in str(e).splitlines() or [type(e).__name__]:
-                print(f'# {line}')
-                print(f'    {line}', file=sys.stderr)
-        sys.stdout.flush()
-    return 1 if failed else 0
 
 
 if __name__ == '__main__':

@@ -24,44 +24,6 @@
 
 /* Helpers */
 
-typedef gboolean (*Condition) (gpointer data);
-
-static gboolean
-timeout_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Iterates the main context until @condition holds; fails the test after @timeout_ms. */
-static void
-wait_until (Condition  condition,
-            gpointer   data,
-            guint      timeout_ms,
-            const char *what)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add (timeout_ms, timeout_cb, &timed_out);
-
-  while (!condition (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (id);
-  if (!condition (data))
-    g_error ("Timed out waiting for %s", what);
-}
-
-/* Lets pending work (relayout, idles, frames) run for @ms. */
-static void
-spin (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, timeout_cb, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
 static gboolean
 pointer_is_null (gpointer data)
 {
@@ -270,7 +232,8 @@ fixture_set_up (Fixture       *fixture,
   g_assert_cmpstr (_lt_window_get_state (fixture->window), ==, "main");
   fixture->page = _lt_window_get_rules_page (fixture->window);
   gtk_window_present (GTK_WINDOW (fixture->window));
-  wait_until ((Condition) gtk_widget_get_mapped, fixture->window, 5000, "the window");
+  lt_test_wait_until ((LtTestCondition) gtk_widget_get_mapped, fixture->window, 5000,
+                      "the window");
 }
 
 static void
@@ -281,7 +244,7 @@ fixture_tear_down (Fixture       *fixture,
 
   g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
   gtk_window_destroy (GTK_WINDOW (fixture->window));
-  wait_until (pointer_is_null, &window, 5000, "the window to be finalized");
+  lt_test_wait_until (pointer_is_null, &window, 5000, "the window to be finalized");
 
   lt_engine_shutdown (fixture->engine);
   g_assert_finalize_object (fixture->engine);
@@ -335,8 +298,8 @@ close_editor (Fixture      *fixture,
               LtRuleEditor *editor)
 {
   gtk_window_close (GTK_WINDOW (editor));
-  wait_until (editor_closed, fixture->page, 5000,
-              "the editor to close");
+  lt_test_wait_until (editor_closed, fixture->page, 5000,
+                      "the editor to close");
 }
 
 /* Tests */
@@ -420,8 +383,8 @@ test_editor_validates_and_saves (Fixture       *fixture,
   set_field (editor, "mp4.CycleDuration", "7200");
   g_assert_true (widget_sensitive (save));
   g_assert_true (gtk_widget_activate (save));
-  wait_until (editor_closed, fixture->page, 5000,
-              "the editor to close after saving");
+  lt_test_wait_until (editor_closed, fixture->page, 5000,
+                      "the editor to close after saving");
 
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (fixture->store)), ==, 1);
   stored = lt_rule_store_lookup (fixture->store, "example.com", "live", "*");
@@ -552,8 +515,8 @@ test_editor_store_error (Fixture       *fixture,
   set_field (editor, "OssEndpoint", "s3.example.com");
   g_assert_true (widget_sensitive (save));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (editor), "editor.save", NULL));
-  wait_until ((Condition) bucket_error_shown, editor, 5000,
-              "the store's answer");
+  lt_test_wait_until ((LtTestCondition) bucket_error_shown, editor, 5000,
+                      "the store's answer");
   message = _lt_rule_editor_get_field_error (editor, "OssBucket");
   g_assert_nonnull (strstr (message, "s3.example.com"));
   g_assert_true (gtk_widget_has_css_class (_lt_rule_editor_get_row (editor, "OssBucket"), "error"));
@@ -565,7 +528,7 @@ test_editor_store_error (Fixture       *fixture,
   set_field (editor, "OssEndpoint", "local");
   assert_no_field_error (editor, "OssBucket");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (editor), "editor.save", NULL));
-  wait_until (editor_closed, fixture->page, 5000, "the editor to close after saving");
+  lt_test_wait_until (editor_closed, fixture->page, 5000, "the editor to close after saving");
   g_assert_nonnull (lt_rule_store_lookup (fixture->store, "example.com", "live", "*"));
 }
 
@@ -609,8 +572,8 @@ test_edit_rule (Fixture       *fixture,
   set_field (editor, "flv.CycleDuration", "1800");
   adw_combo_row_set_selected (_lt_rule_editor_get_on_demand_row (editor), 0);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (editor), "editor.save", NULL));
-  wait_until (editor_closed, fixture->page, 5000,
-              "the editor to close after saving");
+  lt_test_wait_until (editor_closed, fixture->page, 5000,
+                      "the editor to close after saving");
 
   stored = lt_rule_store_lookup (fixture->store, "example.com", "live", "room1");
   g_assert_nonnull (stored);
@@ -707,9 +670,9 @@ test_delete_asks_first (Fixture       *fixture,
                    ADW_RESPONSE_DESTRUCTIVE);
   g_assert_cmpstr (adw_message_dialog_get_default_response (dialog), ==, "cancel");
   click_response (dialog, "_Cancel");
-  wait_until (dialog_closed, fixture->page, 5000,
-              "the dialog to close");
-  spin (50);
+  lt_test_wait_until (dialog_closed, fixture->page, 5000,
+                      "the dialog to close");
+  lt_test_spin (50);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (fixture->store)), ==, 1);
 
   g_assert_true (gtk_widget_grab_focus (row));
@@ -717,15 +680,15 @@ test_delete_asks_first (Fixture       *fixture,
   dialog = _lt_rules_page_get_delete_dialog (fixture->page);
   g_assert_nonnull (dialog);
   click_response (dialog, "_Delete");
-  wait_until (store_is_empty, fixture->store, 5000, "the rule to be deleted");
-  spin (50);
+  lt_test_wait_until (store_is_empty, fixture->store, 5000, "the rule to be deleted");
+  lt_test_spin (50);
   g_assert_cmpstr (_lt_rules_page_get_state (fixture->page), ==, "empty");
   g_assert_null (lt_rule_store_lookup (fixture->store, "example.com", "live", "*"));
 
   /* The toast's Undo puts it back, formats and all. */
   g_assert_nonnull (_lt_rules_page_get_undo_toast (fixture->page));
   g_signal_emit_by_name (_lt_rules_page_get_undo_toast (fixture->page), "button-clicked");
-  wait_until (store_has_items, fixture->store, 5000, "the rule to come back");
+  lt_test_wait_until (store_has_items, fixture->store, 5000, "the rule to come back");
   g_assert_nonnull (lt_rule_store_lookup (fixture->store, "example.com", "live", "*"));
   g_assert_nonnull (lt_rule_get_format (lt_rule_store_lookup (fixture->store, "example.com",
                                                               "live", "*"),
@@ -754,9 +717,9 @@ test_delete_from_editor (Fixture       *fixture,
   g_assert_nonnull (dialog);
   g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (dialog)) == GTK_WINDOW (editor));
   click_response (dialog, "_Delete");
-  wait_until (store_is_empty, fixture->store, 5000, "the rule to be deleted");
-  wait_until (editor_closed, fixture->page, 5000,
-              "the editor to close after deleting");
+  lt_test_wait_until (store_is_empty, fixture->store, 5000, "the rule to be deleted");
+  lt_test_wait_until (editor_closed, fixture->page, 5000,
+                      "the editor to close after deleting");
 }
 
 static void
@@ -929,12 +892,12 @@ test_keyboard (Fixture       *fixture,
   g_assert_nonnull (editor);
   g_assert_null (lt_rule_editor_get_rule (editor));
   activate_shortcut (GTK_WIDGET (editor), "Escape", "window.close");
-  wait_until (editor_closed, fixture->page, 5000,
-              "Escape to close the editor");
+  lt_test_wait_until (editor_closed, fixture->page, 5000,
+                      "Escape to close the editor");
 
   /* The header bar's + does the same. */
   g_assert_true (gtk_widget_activate (_lt_window_get_add_button (fixture->window)));
-  wait_until (editor_open, fixture->page, 5000, "the + button to open the editor");
+  lt_test_wait_until (editor_open, fixture->page, 5000, "the + button to open the editor");
   close_editor (fixture, _lt_rules_page_get_editor (fixture->page));
 
   /* Ctrl+F: search. */
@@ -955,8 +918,8 @@ test_keyboard (Fixture       *fixture,
   dialog = _lt_rules_page_get_delete_dialog (fixture->page);
   g_assert_nonnull (dialog);
   click_response (dialog, "_Cancel");
-  wait_until (dialog_closed, fixture->page, 5000,
-              "the dialog to close");
+  lt_test_wait_until (dialog_closed, fixture->page, 5000,
+                      "the dialog to close");
 
   /* Ctrl+S saves in the editor. */
   g_assert_true (gtk_widget_activate_action (page, "rules.add", NULL));
@@ -964,8 +927,8 @@ test_keyboard (Fixture       *fixture,
   set_field (editor, "DomainName", "example.com");
   set_field (editor, "AppName", "studio");
   activate_shortcut (GTK_WIDGET (editor), "<Control>s", "editor.save");
-  wait_until (editor_closed, fixture->page, 5000,
-              "Ctrl+S to save");
+  lt_test_wait_until (editor_closed, fixture->page, 5000,
+                      "Ctrl+S to save");
   g_assert_nonnull (lt_rule_store_lookup (fixture->store, "example.com", "studio", "*"));
 }
 
@@ -1001,7 +964,7 @@ save_screenshot (GtkWidget  *widget,
   int width, height;
 
   /* Let layout, CSS and the frame clock settle. */
-  spin (400);
+  lt_test_spin (400);
   width = gtk_widget_get_width (widget);
   height = gtk_widget_get_height (widget);
   g_assert_cmpint (width, >=, 300);
@@ -1043,7 +1006,7 @@ scroll_to_end (GtkWidget *widget)
       GtkAdjustment *adjustment =
         gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (widget));
 
-      spin (200);
+      lt_test_spin (200);
       gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment));
       return TRUE;
     }
@@ -1111,7 +1074,7 @@ test_screenshots (Fixture       *fixture,
 
   /* The narrowest window (a phone): nothing may overflow. */
   gtk_window_set_default_size (GTK_WINDOW (fixture->window), 360, 720);
-  spin (300);
+  lt_test_spin (300);
   save_screenshot (GTK_WIDGET (fixture->window), "rules-page-narrow.png");
   gtk_window_set_default_size (GTK_WINDOW (fixture->window), 1000, 760);
 
@@ -1122,8 +1085,8 @@ test_screenshots (Fixture       *fixture,
   set_field (editor, "AppName", "sports");
   adw_expander_row_set_expanded (_lt_rule_editor_get_format_row (editor, LT_RECORD_FORMAT_M3U8),
                                  TRUE);
-  wait_until ((Condition) gtk_widget_get_mapped, editor, 5000, "the editor");
-  spin (400);
+  lt_test_wait_until ((LtTestCondition) gtk_widget_get_mapped, editor, 5000, "the editor");
+  lt_test_spin (400);
   /* Typed into the realized spin button, as the operator would. */
   gtk_widget_grab_focus (GTK_WIDGET (_lt_rule_editor_get_editable (editor, "m3u8.CycleDuration")));
   set_field (editor, "m3u8.CycleDuration", "59");
@@ -1217,7 +1180,7 @@ test_screenshots_zh_CN (Fixture       *fixture,
   set_field (editor, "AppName", "sports");
   set_field (editor, "DelayTime", "14");
   g_assert_nonnull (_lt_rule_editor_get_field_error (editor, "DelayTime"));
-  wait_until ((Condition) gtk_widget_get_mapped, editor, 5000, "the editor");
+  lt_test_wait_until ((LtTestCondition) gtk_widget_get_mapped, editor, 5000, "the editor");
   save_screenshot (GTK_WIDGET (editor), "rule-editor-zh_CN.png");
   close_editor (fixture, editor);
 }

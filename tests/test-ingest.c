@@ -92,42 +92,6 @@ start_server (Fixture *f)
                   (g_get_monotonic_time () - begin) / 1000.0);
 }
 
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  gboolean *flag = user_data;
-
-  *flag = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Iterates until @func returns TRUE, failing the test after @timeout_ms. */
-static void
-wait_until (gboolean    (*func) (gpointer),
-            gpointer      data,
-            guint         timeout_ms,
-            const char   *what)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add (timeout_ms, timeout_cb, &timed_out);
-
-  while (!func (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (timed_out)
-    g_error ("timed out after %u ms waiting for %s", timeout_ms, what);
-  g_source_remove (id);
-}
-
-static void
-sleep_ms (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, timeout_cb, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
 typedef struct
 {
   Fixture    *f;
@@ -158,7 +122,7 @@ wait_online (Fixture    *f,
 {
   Lookup l = { f, domain, app, name };
 
-  wait_until (stream_is_online, &l, 20000, "the stream to come online");
+  lt_test_wait_until (stream_is_online, &l, 20000, "the stream to come online");
   return lt_stream_registry_lookup (f->registry, domain, app, name);
 }
 
@@ -222,7 +186,7 @@ consume_bytes (const char *uri,
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_probe_cb, &counter, NULL);
 
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
-  sleep_ms (ms);
+  lt_test_spin (ms);
   gst_element_set_state (pipeline, GST_STATE_NULL);
 
   return g_atomic_pointer_get (&counter.bytes);
@@ -457,14 +421,14 @@ test_publish (Fixture       *f,
   g_assert_true (g_str_has_prefix (lt_stream_get_loopback_uri (stream), "rtmp://127.0.0.1:"));
   g_assert_nonnull (lt_stream_get_online_since (stream));
 
-  wait_until (has_media_info, stream, 10000, "codecs");
+  lt_test_wait_until (has_media_info, stream, 10000, "codecs");
   g_assert_cmpstr (lt_stream_get_video_codec (stream), ==, "h264");
   g_assert_cmpstr (lt_stream_get_audio_codec (stream), ==, "aac");
   g_assert_cmpuint (lt_stream_get_width (stream), ==, 640);
   g_assert_cmpuint (lt_stream_get_height (stream), ==, 360);
   g_assert_cmpfloat_with_epsilon (lt_stream_get_fps (stream), 30.0, 0.5);
 
-  wait_until (has_bitrate, stream, 10000, "a bitrate");
+  lt_test_wait_until (has_bitrate, stream, 10000, "a bitrate");
   bitrate = lt_stream_get_bitrate (stream);
   g_test_message ("measured bitrate: %u kbit/s", bitrate);
   g_assert_cmpuint (bitrate, >, 100);
@@ -501,7 +465,7 @@ test_second_publisher (Fixture       *f,
   stream = wait_online (f, LT_DEFAULT_DOMAIN, "live", "cam1");
   g_object_ref (stream);
   g_test_queue_unref (stream);
-  wait_until (has_bitrate, stream, 10000, "a bitrate");
+  lt_test_wait_until (has_bitrate, stream, 10000, "a bitrate");
 
   second = lt_test_publisher_spawn_ffmpeg (url, NULL);
   g_assert_true (lt_test_publisher_wait_exit (second, 15000));
@@ -533,11 +497,11 @@ test_publisher_killed (Fixture       *f,
   stream = wait_online (f, LT_DEFAULT_DOMAIN, "live", "cam1");
   g_object_ref (stream);
   g_test_queue_unref (stream);
-  sleep_ms (500);
+  lt_test_spin (500);
 
   killed_at = g_get_monotonic_time ();
   lt_test_publisher_kill (publisher);
-  wait_until (stream_is_offline, &l, 2000, "the stream to go offline");
+  lt_test_wait_until (stream_is_offline, &l, 2000, "the stream to go offline");
   seconds = (g_get_monotonic_time () - killed_at) / (double) G_USEC_PER_SEC;
   g_test_message ("offline %.3f s after SIGKILL", seconds);
 
@@ -569,12 +533,12 @@ test_nginx_killed (Fixture       *f,
   pid = lt_ingest_server_get_nginx_pid (f->server);
   g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
 
-  wait_until (server_not_running, f->server, 5000, "nginx's death to be noticed");
-  wait_until (stream_is_offline, &l, 2000, "the stream to go offline");
+  lt_test_wait_until (server_not_running, f->server, 5000, "nginx's death to be noticed");
+  lt_test_wait_until (stream_is_offline, &l, 2000, "the stream to go offline");
   g_assert_nonnull (lt_ingest_server_get_last_error (f->server));
   g_test_message ("after kill: %s", lt_ingest_server_get_last_error (f->server));
 
-  wait_until (server_running, f->server, 10000, "nginx to be restarted");
+  lt_test_wait_until (server_running, f->server, 10000, "nginx to be restarted");
   new_pid = lt_ingest_server_get_nginx_pid (f->server);
   g_assert_cmpint (new_pid, !=, pid);
   g_assert_true (lt_test_process_alive (new_pid));
@@ -633,7 +597,7 @@ test_owner_killed (void)
   deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
   while (!g_file_get_contents (pid_file, &contents, NULL, NULL) &&
          g_get_monotonic_time () < deadline)
-    sleep_ms (50);
+    lt_test_spin (50);
   g_assert_nonnull (contents);
   nginx = (GPid) g_ascii_strtoll (contents, NULL, 10);
   g_assert_cmpint (nginx, >, 0);
@@ -643,7 +607,7 @@ test_owner_killed (void)
 
   deadline = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
   while (lt_test_process_alive (nginx) && g_get_monotonic_time () < deadline)
-    sleep_ms (20);
+    lt_test_spin (20);
   g_assert_false (lt_test_process_alive (nginx));
 }
 

@@ -11,10 +11,13 @@ import glob
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import taplib  # noqa: E402
+from taplib import check, run, test  # noqa: E402
 
 SOURCE_ROOT, BUILD_ROOT, APP_ID = sys.argv[1:4]
 PO_DIR = os.path.join(SOURCE_ROOT, 'po')
@@ -39,30 +42,6 @@ XGETTEXT_ARGS = [
 # What marks a source file as translatable.
 C_MARKERS = re.compile(r'\b(_|N_|C_|NC_|g_dngettext|g_dpgettext2|ngettext)\s*\(\s*"')
 UI_MARKER = re.compile(r'translatable\s*=\s*"(yes|true|1)"')
-
-tests = []
-
-
-def test(func):
-    tests.append(func)
-    return func
-
-
-class Failure(Exception):
-    pass
-
-
-def check(cond, message):
-    if not cond:
-        raise Failure(message)
-
-
-def run(argv, **kwargs):
-    check(shutil.which(argv[0]) is not None, f'{argv[0]} is not installed')
-    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, **kwargs)
-    return proc.returncode, proc.stdout
-
 
 def potfiles():
     with open(POTFILES, encoding='utf-8') as f:
@@ -185,24 +164,9 @@ def translations_reach_the_metainfo():
 
 
 def main():
-    print(f'1..{len(tests)}')
-    failed = 0
-    for number, func in enumerate(tests, 1):
-        name = func.__doc__ or func.__name__.replace('_', ' ')
-        try:
-            func()
-            print(f'ok {number} {name}')
-        except Exception as e:  # a crash in a check is a failure of that check
-            failed += 1
-            print(f'not ok {number} {name}')
-            # Diagnostics on stdout for TAP readers, on stderr for meson's --print-errorlogs.
-            print(f'not ok {number} {name}:', file=sys.stderr)
-            for line in str(e).splitlines() or [type(e).__name__]:
-                print(f'# {line}')
-                print(f'    {line}', file=sys.stderr)
-        sys.stdout.flush()
+    status = taplib.main()
     shutil.rmtree(TMP, ignore_errors=True)
-    return 1 if failed else 0
+    return status
 
 
 if __name__ == '__main__':

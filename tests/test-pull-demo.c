@@ -17,41 +17,6 @@
 /* ---- helpers ---- */
 
 static gboolean
-timeout_cb (gpointer user_data)
-{
-  gboolean *flag = user_data;
-
-  *flag = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-wait_until (gboolean    (*func) (gpointer),
-            gpointer      data,
-            guint         timeout_ms,
-            const char   *what)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add (timeout_ms, timeout_cb, &timed_out);
-
-  while (!func (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (timed_out)
-    g_error ("timed out after %u ms waiting for %s", timeout_ms, what);
-  g_source_remove (id);
-}
-
-static void
-sleep_ms (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, timeout_cb, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-static gboolean
 pull_online (gpointer data)
 {
   return lt_pull_source_get_state (data) == LT_PULL_SOURCE_STATE_ONLINE;
@@ -164,7 +129,7 @@ consume (const char *uri,
   g_assert_true (gst_element_link (source, parsebin));
 
   gst_element_set_state (c.pipeline, GST_STATE_PLAYING);
-  sleep_ms (ms);
+  lt_test_spin (ms);
   gst_element_set_state (c.pipeline, GST_STATE_NULL);
   gst_object_unref (c.pipeline);
 
@@ -275,7 +240,7 @@ test_pull_file (void)
   lt_pull_source_set_enabled (source, TRUE);
   g_assert_cmpint (lt_pull_source_get_state (source), ==, LT_PULL_SOURCE_STATE_CONNECTING);
 
-  wait_until (pull_online, source, 10000, "the file source to come online");
+  lt_test_wait_until (pull_online, source, 10000, "the file source to come online");
   online_at = g_get_monotonic_time ();
   stream = g_object_ref (lt_pull_source_get_stream (source));
   g_assert_true (lt_stream_registry_lookup (registry, "files.example.com", "vod", "clip") == stream);
@@ -284,7 +249,7 @@ test_pull_file (void)
   g_assert_true (g_str_has_prefix (lt_stream_get_loopback_uri (stream), "srt://127.0.0.1:"));
   g_assert_cmpuint (g_hash_table_size (lt_stream_get_publish_args (stream)), ==, 0);
 
-  wait_until (stream_has_media_info, stream, 5000, "codecs");
+  lt_test_wait_until (stream_has_media_info, stream, 5000, "codecs");
   g_assert_cmpstr (lt_stream_get_video_codec (stream), ==, "h264");
   g_assert_cmpstr (lt_stream_get_audio_codec (stream), ==, "aac");
   g_assert_cmpuint (lt_stream_get_width (stream), ==, 320);
@@ -297,7 +262,7 @@ test_pull_file (void)
   g_assert_true (has_media (media, "audio/mpeg"));
 
   /* Real time: a 4 s file stays online for about 4 s, then ends... */
-  wait_until (pull_offline, source, 8000, "the end of the file");
+  lt_test_wait_until (pull_offline, source, 8000, "the end of the file");
   online_seconds = (g_get_monotonic_time () - online_at) / (double) G_USEC_PER_SEC;
   g_test_message ("a 4 s file was online for %.2f s", online_seconds);
   g_assert_cmpfloat (online_seconds, >, 3.0);
@@ -307,7 +272,7 @@ test_pull_file (void)
   g_assert_cmpuint (lt_pull_source_get_retry_delay (source), ==, 1000);
 
   /* ... and plays again: a new session. */
-  wait_until (pull_online, source, 5000, "the file to play again");
+  lt_test_wait_until (pull_online, source, 5000, "the file to play again");
   g_assert_true (lt_pull_source_get_stream (source) != stream);
 
   /* Disabling stops it. */
@@ -315,7 +280,7 @@ test_pull_file (void)
   g_assert_cmpint (lt_pull_source_get_state (source), ==, LT_PULL_SOURCE_STATE_DISABLED);
   g_assert_null (lt_pull_source_get_stream (source));
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (registry)), ==, 0);
-  sleep_ms (1500);
+  lt_test_spin (1500);
   g_assert_cmpint (lt_pull_source_get_state (source), ==, LT_PULL_SOURCE_STATE_DISABLED);
 
   g_assert_finalize_object (source);
@@ -346,15 +311,15 @@ test_pull_rtmp (void)
   g_assert_no_error (error);
   lt_pull_source_set_enabled (source, TRUE);
 
-  wait_until (pull_online, source, 20000, "the rtmp source to come online");
+  lt_test_wait_until (pull_online, source, 20000, "the rtmp source to come online");
   stream = lt_pull_source_get_stream (source);
   g_assert_cmpstr (lt_stream_get_domain (stream), ==, "pull.example.com");
-  wait_until (stream_has_media_info, stream, 5000, "codecs");
+  lt_test_wait_until (stream_has_media_info, stream, 5000, "codecs");
   g_assert_cmpstr (lt_stream_get_video_codec (stream), ==, "h264");
   g_assert_cmpstr (lt_stream_get_audio_codec (stream), ==, "aac");
   g_assert_cmpuint (lt_stream_get_width (stream), ==, 640);
   g_assert_cmpuint (lt_stream_get_height (stream), ==, 360);
-  wait_until (pull_has_bitrate, source, 6000, "a bitrate");
+  lt_test_wait_until (pull_has_bitrate, source, 6000, "a bitrate");
   g_test_message ("pull bitrate: %u kbit/s", lt_stream_get_bitrate (stream));
   /* A consumer joins mid-GOP: video shows from the next keyframe (GOP 1 s). */
   g_assert_cmpint (consume (lt_stream_get_loopback_uri (stream), 3000, media), >, 10000);
@@ -364,11 +329,11 @@ test_pull_rtmp (void)
   /* The upstream dies: offline, retrying. */
   killed_at = g_get_monotonic_time ();
   lt_test_publisher_kill (upstream);
-  wait_until (pull_offline, source, 5000, "the source to go offline");
+  lt_test_wait_until (pull_offline, source, 5000, "the source to go offline");
   g_test_message ("offline %.2f s after the upstream died",
                   (g_get_monotonic_time () - killed_at) / (double) G_USEC_PER_SEC);
   g_assert_null (lt_pull_source_get_stream (source));
-  sleep_ms (2000);
+  lt_test_spin (2000);
   g_assert_cmpint (lt_pull_source_get_state (source), !=, LT_PULL_SOURCE_STATE_ONLINE);
   g_assert_nonnull (lt_pull_source_get_last_error (source));
   g_test_message ("while the upstream is away: %s", lt_pull_source_get_last_error (source));
@@ -376,7 +341,7 @@ test_pull_rtmp (void)
   /* It comes back: so does the source. */
   back_at = g_get_monotonic_time ();
   lt_test_publisher_spawn_ffmpeg (upstream_url, NULL);
-  wait_until (pull_online, source, 25000, "the source to reconnect");
+  lt_test_wait_until (pull_online, source, 25000, "the source to reconnect");
   g_test_message ("online again %.2f s after the upstream restarted",
                   (g_get_monotonic_time () - back_at) / (double) G_USEC_PER_SEC);
   g_ptr_array_set_size (media, 0);
@@ -403,9 +368,9 @@ test_pull_hevc (void)
   source = lt_pull_source_new (registry, uri, NULL, "vod", "hevc", &error);
   g_assert_no_error (error);
   lt_pull_source_set_enabled (source, TRUE);
-  wait_until (pull_online, source, 10000, "the HEVC file to come online");
+  lt_test_wait_until (pull_online, source, 10000, "the HEVC file to come online");
   stream = lt_pull_source_get_stream (source);
-  wait_until (stream_has_media_info, stream, 5000, "codecs");
+  lt_test_wait_until (stream_has_media_info, stream, 5000, "codecs");
   g_assert_cmpstr (lt_stream_get_video_codec (stream), ==, "h265");
   g_assert_cmpstr (lt_stream_get_audio_codec (stream), ==, "aac");
 
@@ -433,7 +398,7 @@ test_pull_identity_taken (void)
   source = lt_pull_source_new (registry, uri, "taken.example.com", "live", "x", &error);
   g_assert_no_error (error);
   lt_pull_source_set_enabled (source, TRUE);
-  wait_until (pull_waiting, source, 10000, "the attempt to be refused");
+  lt_test_wait_until (pull_waiting, source, 10000, "the attempt to be refused");
 
   g_assert_cmpint (lt_pull_source_get_state (source), ==, LT_PULL_SOURCE_STATE_WAITING);
   g_assert_nonnull (strstr (lt_pull_source_get_last_error (source), "already online"));
@@ -442,7 +407,7 @@ test_pull_identity_taken (void)
 
   /* The identity frees up: the next retry gets it. */
   lt_stream_registry_remove (registry, pushed);
-  wait_until (pull_online, source, 10000, "the source to take the identity");
+  lt_test_wait_until (pull_online, source, 10000, "the source to take the identity");
 
   g_assert_finalize_object (source);
 }
@@ -479,14 +444,14 @@ test_demo (void)
   lt_ingest_server_start_finish (server, result, &error);
   g_assert_no_error (error);
 
-  wait_until (demo_online, demo, 15000, "the demo to come online");
+  lt_test_wait_until (demo_online, demo, 15000, "the demo to come online");
   stream = g_object_ref (lt_demo_source_get_stream (demo));
   g_assert_true (lt_stream_registry_lookup (registry, LT_DEFAULT_DOMAIN, "live", "demo") == stream);
   g_assert_cmpint (lt_stream_get_source_kind (stream), ==, LT_STREAM_SOURCE_DEMO);
   /* The private marker is not a publish argument. */
   g_assert_cmpuint (g_hash_table_size (lt_stream_get_publish_args (stream)), ==, 0);
 
-  wait_until (stream_has_media_info, stream, 10000, "codecs");
+  lt_test_wait_until (stream_has_media_info, stream, 10000, "codecs");
   g_assert_cmpstr (lt_stream_get_video_codec (stream), ==, "h264");
   g_assert_cmpstr (lt_stream_get_audio_codec (stream), ==, "aac");
   g_assert_cmpuint (lt_stream_get_width (stream), ==, 1280);
@@ -508,7 +473,7 @@ test_demo (void)
   lt_demo_source_stop (demo);
   g_assert_cmpint (lt_demo_source_get_state (demo), ==, LT_DEMO_SOURCE_STATE_STOPPED);
   g_assert_null (lt_demo_source_get_stream (demo));
-  wait_until (stream_is_offline, stream, 3000, "the demo stream to go offline");
+  lt_test_wait_until (stream_is_offline, stream, 3000, "the demo stream to go offline");
 
   g_assert_finalize_object (demo);
 }
@@ -523,18 +488,18 @@ test_demo_stop (void)
   LtDemoSource *demo = lt_demo_source_new (server, "demoapp", "clock");
 
   lt_demo_source_start (demo);
-  wait_until (demo_online, demo, 15000, "the demo to come online");
+  lt_test_wait_until (demo_online, demo, 15000, "the demo to come online");
   stream = g_object_ref (lt_demo_source_get_stream (demo));
   g_assert_cmpstr (lt_stream_get_app (stream), ==, "demoapp");
   g_assert_cmpstr (lt_stream_get_name (stream), ==, "clock");
 
   lt_demo_source_stop (demo);
-  wait_until (stream_is_offline, stream, 3000, "the demo stream to go offline");
+  lt_test_wait_until (stream_is_offline, stream, 3000, "the demo stream to go offline");
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (registry)), ==, 0);
 
   /* And again. */
   lt_demo_source_start (demo);
-  wait_until (demo_online, demo, 15000, "the demo to come online again");
+  lt_test_wait_until (demo_online, demo, 15000, "the demo to come online again");
 
   g_assert_finalize_object (demo);
 }

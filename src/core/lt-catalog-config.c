@@ -12,17 +12,29 @@
 
 #define SUCCESS GINT_TO_POINTER (TRUE)
 
+/* What every _finish here does: check that @result is our task from @source_tag and
+ * take the job's result. */
+static gpointer
+propagate_pointer (LtCatalog     *self,
+                   GAsyncResult  *result,
+                   gpointer       source_tag,
+                   GError       **error)
+{
+  g_return_val_if_fail (LT_IS_CATALOG (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* For the jobs that return SUCCESS. */
 static gboolean
 propagate_success (LtCatalog     *self,
                    GAsyncResult  *result,
                    gpointer       source_tag,
                    GError       **error)
 {
-  g_return_val_if_fail (LT_IS_CATALOG (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, FALSE);
-
-  return g_task_propagate_pointer (G_TASK (result), error) != NULL;
+  return propagate_pointer (self, result, source_tag, error) != NULL;
 }
 
 static gboolean
@@ -122,6 +134,20 @@ bind_triplet (sqlite3_stmt  *stmt,
          bind_text (stmt, 3, row->stream, error);
 }
 
+/* NOT_FOUND unless the statement just run changed the rule of @row. */
+static gboolean
+rule_changed (sqlite3  *db,
+              RuleRow  *row,
+              GError  **error)
+{
+  if (sqlite3_changes (db) > 0)
+    return TRUE;
+
+  g_set_error (error, LT_CATALOG_ERROR, LT_CATALOG_ERROR_NOT_FOUND,
+               _("There is no rule for %s/%s/%s."), row->domain, row->app, row->stream);
+  return FALSE;
+}
+
 static gpointer
 insert_rule_job (sqlite3  *db,
                  gpointer  data,
@@ -193,15 +219,9 @@ update_rule_job (sqlite3  *db,
       !bind_text (stmt, 4, row->params, error) ||
       !bind_int64 (stmt, 5, row->update_time, error) ||
       !bind_int64 (stmt, 6, row->create_time, error) ||
-      !lt_catalog_step_done (stmt, error))
+      !lt_catalog_step_done (stmt, error) ||
+      !rule_changed (db, row, error))
     return NULL;
-
-  if (sqlite3_changes (db) == 0)
-    {
-      g_set_error (error, LT_CATALOG_ERROR, LT_CATALOG_ERROR_NOT_FOUND,
-                   _("There is no rule for %s/%s/%s."), row->domain, row->app, row->stream);
-      return NULL;
-    }
 
   return SUCCESS;
 }
@@ -240,15 +260,9 @@ delete_rule_job (sqlite3  *db,
                           error);
   if (stmt == NULL ||
       !bind_triplet (stmt, row, error) ||
-      !lt_catalog_step_done (stmt, error))
+      !lt_catalog_step_done (stmt, error) ||
+      !rule_changed (db, row, error))
     return NULL;
-
-  if (sqlite3_changes (db) == 0)
-    {
-      g_set_error (error, LT_CATALOG_ERROR, LT_CATALOG_ERROR_NOT_FOUND,
-                   _("There is no rule for %s/%s/%s."), row->domain, row->app, row->stream);
-      return NULL;
-    }
 
   return SUCCESS;
 }
@@ -349,12 +363,7 @@ lt_catalog_list_rules_finish (LtCatalog     *self,
                               GAsyncResult  *result,
                               GError       **error)
 {
-  g_return_val_if_fail (LT_IS_CATALOG (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lt_catalog_list_rules_async,
-                        NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return propagate_pointer (self, result, lt_catalog_list_rules_async, error);
 }
 
 /* ---- API keys ---- */
@@ -397,6 +406,20 @@ api_key_row_new (const char *access_key_id,
   row->description = g_strdup (description != NULL ? description : "");
   row->create_time = now_seconds ();
   return row;
+}
+
+/* NOT_FOUND unless the statement just run changed the key of @row. */
+static gboolean
+api_key_changed (sqlite3    *db,
+                 ApiKeyRow  *row,
+                 GError    **error)
+{
+  if (sqlite3_changes (db) > 0)
+    return TRUE;
+
+  g_set_error (error, LT_CATALOG_ERROR, LT_CATALOG_ERROR_NOT_FOUND,
+               _("There is no access key %s."), row->access_key_id);
+  return FALSE;
 }
 
 static gpointer
@@ -461,15 +484,9 @@ delete_api_key_job (sqlite3  *db,
   stmt = lt_catalog_stmt (db, "DELETE FROM api_keys WHERE access_key_id = ?1", error);
   if (stmt == NULL ||
       !bind_text (stmt, 1, row->access_key_id, error) ||
-      !lt_catalog_step_done (stmt, error))
+      !lt_catalog_step_done (stmt, error) ||
+      !api_key_changed (db, row, error))
     return NULL;
-
-  if (sqlite3_changes (db) == 0)
-    {
-      g_set_error (error, LT_CATALOG_ERROR, LT_CATALOG_ERROR_NOT_FOUND,
-                   _("There is no access key %s."), row->access_key_id);
-      return NULL;
-    }
 
   return SUCCESS;
 }
@@ -510,15 +527,9 @@ set_api_key_enabled_job (sqlite3  *db,
   if (stmt == NULL ||
       !bind_text (stmt, 1, row->access_key_id, error) ||
       !bind_int64 (stmt, 2, row->enabled ? 1 : 0, error) ||
-      !lt_catalog_step_done (stmt, error))
+      !lt_catalog_step_done (stmt, error) ||
+      !api_key_changed (db, row, error))
     return NULL;
-
-  if (sqlite3_changes (db) == 0)
-    {
-      g_set_error (error, LT_CATALOG_ERROR, LT_CATALOG_ERROR_NOT_FOUND,
-                   _("There is no access key %s."), row->access_key_id);
-      return NULL;
-    }
 
   return SUCCESS;
 }
@@ -603,12 +614,7 @@ lt_catalog_list_api_keys_finish (LtCatalog     *self,
                                  GAsyncResult  *result,
                                  GError       **error)
 {
-  g_return_val_if_fail (LT_IS_CATALOG (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
-                        lt_catalog_list_api_keys_async, NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return propagate_pointer (self, result, lt_catalog_list_api_keys_async, error);
 }
 
 /* ---- events ---- */
@@ -763,10 +769,5 @@ lt_catalog_list_events_finish (LtCatalog     *self,
                                GAsyncResult  *result,
                                GError       **error)
 {
-  g_return_val_if_fail (LT_IS_CATALOG (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lt_catalog_list_events_async,
-                        NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return propagate_pointer (self, result, lt_catalog_list_events_async, error);
 }

@@ -52,29 +52,6 @@ static GParamSpec *properties[N_PROPS];
 
 static void try_start (LtDemoSource *self);
 
-GType
-lt_demo_source_state_get_type (void)
-{
-  static gsize type_id = 0;
-
-  if (g_once_init_enter (&type_id))
-    {
-      static const GEnumValue values[] = {
-        { LT_DEMO_SOURCE_STATE_STOPPED, "LT_DEMO_SOURCE_STATE_STOPPED", "stopped" },
-        { LT_DEMO_SOURCE_STATE_WAITING, "LT_DEMO_SOURCE_STATE_WAITING", "waiting" },
-        { LT_DEMO_SOURCE_STATE_CONNECTING, "LT_DEMO_SOURCE_STATE_CONNECTING", "connecting" },
-        { LT_DEMO_SOURCE_STATE_ONLINE, "LT_DEMO_SOURCE_STATE_ONLINE", "online" },
-        { 0, NULL, NULL },
-      };
-      GType id = g_enum_register_static (g_intern_static_string ("LtDemoSourceState"),
-                                         values);
-
-      g_once_init_leave (&type_id, id);
-    }
-
-  return type_id;
-}
-
 static void
 set_state (LtDemoSource      *self,
            LtDemoSourceState  state)

@@ -12,6 +12,7 @@
 
 #include <gio/gio.h>
 
+#include "lt-enum-types.h"
 #include "lt-ingest-server.h"
 
 G_BEGIN_DECLS
@@ -26,9 +27,6 @@ typedef enum
   LT_DEMO_SOURCE_STATE_CONNECTING,
   LT_DEMO_SOURCE_STATE_ONLINE,
 } LtDemoSourceState;
-
-GType lt_demo_source_state_get_type (void) G_GNUC_CONST;
-#define LT_TYPE_DEMO_SOURCE_STATE (lt_demo_source_state_get_type ())
 
 #define LT_TYPE_DEMO_SOURCE (lt_demo_source_get_type ())
 G_DECLARE_FINAL_TYPE (LtDemoSource, lt_demo_source, LT, DEMO_SOURCE, GObject)

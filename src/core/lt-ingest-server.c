@@ -127,28 +127,6 @@ static GParamSpec *properties[N_PROPS];
 static void spawn_nginx        (LtIngestServer *self);
 static void update_stat_timer  (LtIngestServer *self);
 
-GType
-lt_ingest_state_get_type (void)
-{
-  static gsize type_id = 0;
-
-  if (g_once_init_enter (&type_id))
-    {
-      static const GEnumValue values[] = {
-        { LT_INGEST_STATE_STOPPED, "LT_INGEST_STATE_STOPPED", "stopped" },
-        { LT_INGEST_STATE_STARTING, "LT_INGEST_STATE_STARTING", "starting" },
-        { LT_INGEST_STATE_RUNNING, "LT_INGEST_STATE_RUNNING", "running" },
-        { LT_INGEST_STATE_FAILED, "LT_INGEST_STATE_FAILED", "failed" },
-        { 0, NULL, NULL },
-      };
-      GType id = g_enum_register_static (g_intern_static_string ("LtIngestState"), values);
-
-      g_once_init_leave (&type_id, id);
-    }
-
-  return type_id;
-}
-
 /* ---- sessions ---- */
 
 static void

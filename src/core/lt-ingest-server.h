@@ -24,6 +24,7 @@
 
 #include <gio/gio.h>
 
+#include "lt-enum-types.h"
 #include "lt-stream-registry.h"
 
 G_BEGIN_DECLS
@@ -33,7 +34,7 @@ G_BEGIN_DECLS
 
 #define LT_INGEST_SERVER_ERROR (lt_ingest_server_error_quark ())
 
-typedef enum
+typedef enum /*< skip >*/
 {
   LT_INGEST_SERVER_ERROR_FAILED,
   LT_INGEST_SERVER_ERROR_PORT_IN_USE,
@@ -50,9 +51,6 @@ typedef enum
   LT_INGEST_STATE_RUNNING,
   LT_INGEST_STATE_FAILED,   /* see last-error; a restart is scheduled */
 } LtIngestState;
-
-GType lt_ingest_state_get_type (void) G_GNUC_CONST;
-#define LT_TYPE_INGEST_STATE (lt_ingest_state_get_type ())
 
 #define LT_TYPE_INGEST_SERVER (lt_ingest_server_get_type ())
 G_DECLARE_FINAL_TYPE (LtIngestServer, lt_ingest_server, LT, INGEST_SERVER, GObject)

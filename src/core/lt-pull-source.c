@@ -121,29 +121,6 @@ typedef struct
 
 static void start_attempt (LtPullSource *self);
 
-GType
-lt_pull_source_state_get_type (void)
-{
-  static gsize type_id = 0;
-
-  if (g_once_init_enter (&type_id))
-    {
-      static const GEnumValue values[] = {
-        { LT_PULL_SOURCE_STATE_DISABLED, "LT_PULL_SOURCE_STATE_DISABLED", "disabled" },
-        { LT_PULL_SOURCE_STATE_CONNECTING, "LT_PULL_SOURCE_STATE_CONNECTING", "connecting" },
-        { LT_PULL_SOURCE_STATE_ONLINE, "LT_PULL_SOURCE_STATE_ONLINE", "online" },
-        { LT_PULL_SOURCE_STATE_WAITING, "LT_PULL_SOURCE_STATE_WAITING", "waiting" },
-        { 0, NULL, NULL },
-      };
-      GType id = g_enum_register_static (g_intern_static_string ("LtPullSourceState"),
-                                         values);
-
-      g_once_init_leave (&type_id, id);
-    }
-
-  return type_id;
-}
-
 gboolean
 lt_pull_source_check_uri (const char  *uri,
                           GError     **error)

@@ -25,13 +25,14 @@
 
 #include <gio/gio.h>
 
+#include "lt-enum-types.h"
 #include "lt-stream-registry.h"
 
 G_BEGIN_DECLS
 
 #define LT_PULL_SOURCE_ERROR (lt_pull_source_error_quark ())
 
-typedef enum
+typedef enum /*< skip >*/
 {
   LT_PULL_SOURCE_ERROR_FAILED,
   LT_PULL_SOURCE_ERROR_INVALID_URI,
@@ -47,9 +48,6 @@ typedef enum
   LT_PULL_SOURCE_STATE_ONLINE,
   LT_PULL_SOURCE_STATE_WAITING,    /* a retry is scheduled; see last-error */
 } LtPullSourceState;
-
-GType lt_pull_source_state_get_type (void) G_GNUC_CONST;
-#define LT_TYPE_PULL_SOURCE_STATE (lt_pull_source_state_get_type ())
 
 #define LT_TYPE_PULL_SOURCE (lt_pull_source_get_type ())
 G_DECLARE_FINAL_TYPE (LtPullSource, lt_pull_source, LT, PULL_SOURCE, GObject)

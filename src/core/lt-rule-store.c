@@ -75,6 +75,18 @@ op_free (gpointer data)
   g_free (op);
 }
 
+static Op *
+op_new (OpKind  kind,
+        LtRule *rule)
+{
+  Op *op = g_new0 (Op, 1);
+
+  op->kind = kind;
+  if (rule != NULL)
+    op->rule = g_object_ref (rule);
+  return op;
+}
+
 static void run_next (LtRuleStore *self);
 
 /* ---- sorted list ---------------------------------------------------------------- */
@@ -685,14 +697,11 @@ lt_rule_store_load_async (LtRuleStore         *self,
                           GAsyncReadyCallback  callback,
                           gpointer             user_data)
 {
-  Op *op;
-
   g_return_if_fail (LT_IS_RULE_STORE (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  op = g_new0 (Op, 1);
-  op->kind = OP_LOAD;
-  enqueue (self, op, lt_rule_store_load_async, cancellable, callback, user_data);
+  enqueue (self, op_new (OP_LOAD, NULL), lt_rule_store_load_async,
+           cancellable, callback, user_data);
 }
 
 static gboolean
@@ -738,16 +747,12 @@ lt_rule_store_add_async (LtRuleStore         *self,
                          GAsyncReadyCallback  callback,
                          gpointer             user_data)
 {
-  Op *op;
-
   g_return_if_fail (LT_IS_RULE_STORE (self));
   g_return_if_fail (LT_IS_RULE (rule));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  op = g_new0 (Op, 1);
-  op->kind = OP_ADD;
-  op->rule = g_object_ref (rule);
-  enqueue (self, op, lt_rule_store_add_async, cancellable, callback, user_data);
+  enqueue (self, op_new (OP_ADD, rule), lt_rule_store_add_async,
+           cancellable, callback, user_data);
 }
 
 gboolean
@@ -765,16 +770,12 @@ lt_rule_store_replace_async (LtRuleStore         *self,
                              GAsyncReadyCallback  callback,
                              gpointer             user_data)
 {
-  Op *op;
-
   g_return_if_fail (LT_IS_RULE_STORE (self));
   g_return_if_fail (LT_IS_RULE (rule));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  op = g_new0 (Op, 1);
-  op->kind = OP_REPLACE;
-  op->rule = g_object_ref (rule);
-  enqueue (self, op, lt_rule_store_replace_async, cancellable, callback, user_data);
+  enqueue (self, op_new (OP_REPLACE, rule), lt_rule_store_replace_async,
+           cancellable, callback, user_data);
 }
 
 gboolean
@@ -801,8 +802,7 @@ lt_rule_store_remove_async (LtRuleStore         *self,
   g_return_if_fail (app != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  op = g_new0 (Op, 1);
-  op->kind = OP_REMOVE;
+  op = op_new (OP_REMOVE, NULL);
   op->domain = normalize_domain (domain);
   op->app = g_strdup (app);
   op->stream = g_strdup (normalize_stream (stream));

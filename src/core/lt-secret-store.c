@@ -572,6 +572,20 @@ op_run (GTask *task)
                       g_object_ref (task));
 }
 
+/* The store and clear _finish: checks that @result is our task from @source_tag. */
+static gboolean
+finish_boolean (LtSecretStore  *self,
+                GAsyncResult   *result,
+                gpointer        source_tag,
+                GError        **error)
+{
+  g_return_val_if_fail (LT_IS_SECRET_STORE (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 static void
 lt_secret_store_finalize (GObject *object)
 {
@@ -714,12 +728,7 @@ lt_secret_store_store_finish (LtSecretStore  *self,
                               GAsyncResult   *result,
                               GError        **error)
 {
-  g_return_val_if_fail (LT_IS_SECRET_STORE (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lt_secret_store_store_async,
-                        FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return finish_boolean (self, result, lt_secret_store_store_async, error);
 }
 
 void
@@ -780,10 +789,5 @@ lt_secret_store_clear_finish (LtSecretStore  *self,
                               GAsyncResult   *result,
                               GError        **error)
 {
-  g_return_val_if_fail (LT_IS_SECRET_STORE (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lt_secret_store_clear_async,
-                        FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return finish_boolean (self, result, lt_secret_store_clear_async, error);
 }

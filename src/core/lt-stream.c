@@ -60,28 +60,6 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-GType
-lt_stream_source_kind_get_type (void)
-{
-  static gsize type_id = 0;
-
-  if (g_once_init_enter (&type_id))
-    {
-      static const GEnumValue values[] = {
-        { LT_STREAM_SOURCE_PUSH, "LT_STREAM_SOURCE_PUSH", "push" },
-        { LT_STREAM_SOURCE_PULL, "LT_STREAM_SOURCE_PULL", "pull" },
-        { LT_STREAM_SOURCE_DEMO, "LT_STREAM_SOURCE_DEMO", "demo" },
-        { 0, NULL, NULL },
-      };
-      GType id = g_enum_register_static (g_intern_static_string ("LtStreamSourceKind"),
-                                         values);
-
-      g_once_init_leave (&type_id, id);
-    }
-
-  return type_id;
-}
-
 const char *
 lt_stream_source_kind_to_string (LtStreamSourceKind kind)
 {

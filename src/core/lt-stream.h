@@ -13,6 +13,8 @@
 
 #include <gio/gio.h>
 
+#include "lt-enum-types.h"
+
 G_BEGIN_DECLS
 
 /* Same as the "default-domain" GSettings key's default. */
@@ -25,8 +27,6 @@ typedef enum
   LT_STREAM_SOURCE_DEMO,   /* the built-in test pattern */
 } LtStreamSourceKind;
 
-GType        lt_stream_source_kind_get_type  (void) G_GNUC_CONST;
-#define LT_TYPE_STREAM_SOURCE_KIND (lt_stream_source_kind_get_type ())
 /* "push", "pull", "demo" */
 const char  *lt_stream_source_kind_to_string (LtStreamSourceKind kind);
 

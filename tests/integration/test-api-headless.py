@@ -12,27 +12,17 @@
 
 import json
 import os
-import queue
 import re
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import api_client  # noqa: E402
+from taptest import Daemon, check, run, run_tests  # noqa: E402
 
-SOURCE_ROOT = os.environ.get('LT_SOURCE_ROOT',
-                             os.path.dirname(os.path.dirname(os.path.dirname(
-                                 os.path.abspath(__file__)))))
-LIVETAPE = os.environ.get('LT_LIVETAPE') or os.path.join(
-    os.environ.get('LT_BUILD_ROOT', os.path.join(SOURCE_ROOT, '_build')), 'src', 'livetape')
-
-READY_RE = re.compile(r'control API on http://(\[[^\]]+\]|[^/:\s]+):(\d+)/')
 DOMAIN = 'live.example.com'
 ENDPOINT = 'local'
 BUCKET = 'recordings'
@@ -46,70 +36,16 @@ def emit(line):
     print(line, flush=True)
 
 
-def check(condition, message):
-    if not condition:
-        raise AssertionError(message)
+def start_daemon(data_dir):
+    """livetape --headless on a free port; returns the daemon and the port."""
+    daemon = Daemon('--data-dir', data_dir, '--api-listen', '127.0.0.1:0')
+    _host, port = daemon.wait_ready()
+    return daemon, port
 
 
-def env():
-    e = dict(os.environ)
-    e['LC_ALL'] = 'C.UTF-8'
-    e.pop('LANGUAGE', None)
-    return e
-
-
-class Daemon:
-    """livetape --headless, its output read on threads."""
-
-    def __init__(self, data_dir):
-        self.proc = subprocess.Popen(
-            [LIVETAPE, '--headless', '--data-dir', data_dir, '--api-listen', '127.0.0.1:0'],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-            text=True, env=env())
-        self.lines = queue.Queue()
-        self.output = []
-        for stream in (self.proc.stdout, self.proc.stderr):
-            threading.Thread(target=self._read, args=(stream,), daemon=True).start()
-
-    def _read(self, stream):
-        for line in stream:
-            self.output.append(line)
-            self.lines.put(line)
-        self.lines.put(None)
-
-    def wait_ready(self, timeout=30):
-        deadline = time.monotonic() + timeout
-        ended = 0
-        while time.monotonic() < deadline and ended < 2:
-            try:
-                line = self.lines.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            if line is None:
-                ended += 1
-                continue
-            m = READY_RE.search(line)
-            if m:
-                return int(m.group(2))
-        self.kill()
-        raise AssertionError(f'no ready line; exit {self.proc.poll()}; output {self.text()!r}')
-
-    def stop(self, timeout=10):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            raise AssertionError(f'still running {timeout} s after SIGTERM')
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-    def text(self):
-        time.sleep(0.1)
-        return ''.join(self.output)
+def stop_daemon(daemon):
+    code, _seconds = daemon.stop(timeout=10)
+    check(code == 0, f'SIGTERM: exit {code}; output {daemon.text()!r}')
 
 
 class State:
@@ -174,17 +110,14 @@ def test_signer_matches_spec():
 
 def test_create_key_and_start():
     S.data_dir = tempfile.mkdtemp(prefix='livetape-api-')
-    r = subprocess.run([LIVETAPE, '--data-dir', S.data_dir, '--create-access-key'],
-                       capture_output=True, text=True, env=env(), timeout=60,
-                       stdin=subprocess.DEVNULL)
+    r = run('--data-dir', S.data_dir, '--create-access-key')
     check(r.returncode == 0, f'--create-access-key exited {r.returncode}: {r.stderr!r}')
     key = json.loads(r.stdout)
     S.key_id, S.secret = key['AccessKeyId'], key['AccessKeySecret']
     SECRETS.append(S.secret)
     check(S.key_id and S.secret, 'empty key')
 
-    S.daemon = Daemon(S.data_dir)
-    port = S.daemon.wait_ready()
+    S.daemon, port = start_daemon(S.data_dir)
     S.client = api_client.Client(f'http://127.0.0.1:{port}', S.key_id, S.secret)
     data = expect_ok(describe(), 'describe on an empty catalog')
     check(data['TotalNum'] == 0 and records(data) == [], f'not empty: {data}')
@@ -485,10 +418,8 @@ def test_restart_keeps_rules_and_nonces():
     c = S.client
     signed = c.sign('GET', c.params('DescribeLiveRecordConfig', {'DomainName': DOMAIN}))
     expect_ok(c.send('GET', signed), 'a request before the restart')
-    code = S.daemon.stop()
-    check(code == 0, f'SIGTERM: exit {code}; output {S.daemon.text()!r}')
-    S.daemon = Daemon(S.data_dir)
-    port = S.daemon.wait_ready()
+    stop_daemon(S.daemon)
+    S.daemon, port = start_daemon(S.data_dir)
     S.client = api_client.Client(f'http://127.0.0.1:{port}', S.key_id, S.secret)
     data = expect_ok(describe(PageSize='30'), 'describe after restart')
     check(data['TotalNum'] == 14, f'TotalNum {data["TotalNum"]} after restart')
@@ -497,8 +428,7 @@ def test_restart_keeps_rules_and_nonces():
 
 
 def test_sigterm():
-    code = S.daemon.stop()
-    check(code == 0, f'SIGTERM: exit {code}; output {S.daemon.text()!r}')
+    stop_daemon(S.daemon)
     check(S.secret not in S.daemon.text(), 'the daemon printed the secret')
 
 
@@ -523,27 +453,12 @@ TESTS = [
 
 
 def main():
-    emit(f'1..{len(TESTS)}')
-    failed = 0
-    if not os.access(LIVETAPE, os.X_OK):
-        emit(f'# {LIVETAPE} is not an executable')
-    for i, test in enumerate(TESTS, 1):
-        name = test.__name__[len('test_'):].replace('_', '-')
-        try:
-            test()
-        except Exception:
-            failed += 1
-            emit(f'not ok {i} - {name}')
-            for line in traceback.format_exc().splitlines():
-                emit(f'# {line}')
-        else:
-            emit(f'ok {i} - {name}')
+    status = run_tests(TESTS, emit)
     if S.daemon is not None:
         S.daemon.kill()
     if S.data_dir is not None:
         shutil.rmtree(S.data_dir, ignore_errors=True)
-    return 1 if failed else 0
-
+    return status
 
 if __name__ == '__main__':
     sys.exit(main())

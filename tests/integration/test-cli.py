@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import json
 import os
-import queue
 import re
 import shutil
 import signal
@@ -20,21 +19,15 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import traceback
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
 
-SOURCE_ROOT = os.environ.get('LT_SOURCE_ROOT',
-                             os.path.dirname(os.path.dirname(os.path.dirname(
-                                 os.path.abspath(__file__)))))
-LIVETAPE = os.environ.get('LT_LIVETAPE') or os.path.join(
-    os.environ.get('LT_BUILD_ROOT', os.path.join(SOURCE_ROOT, '_build')), 'src', 'livetape')
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from taptest import SOURCE_ROOT, Daemon, check, run, run_tests  # noqa: E402
 
-READY_RE = re.compile(r'^Livetape engine ready; control API on http://([^/]+):(\d+)/$')
 KEY_RE = re.compile(r'^\{"AccessKeyId":"(LTAK[A-Z0-9]{20})",'
                     r'"AccessKeySecret":"([A-Za-z0-9]{30})"\}\n$')
 
@@ -45,26 +38,6 @@ def temp_dir():
     path = tempfile.mkdtemp(prefix='livetape-cli-')
     TEMP_DIRS.append(path)
     return path
-
-
-def env():
-    e = dict(os.environ)
-    # Untranslated messages, whatever the machine's locale.
-    e['LC_ALL'] = 'C.UTF-8'
-    e.pop('LANGUAGE', None)
-    return e
-
-
-def run(*args, timeout=60, extra_env=None):
-    e = env()
-    e.update(extra_env or {})
-    return subprocess.run([LIVETAPE, *args], capture_output=True, text=True, env=e,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
-
-
-def check(condition, message):
-    if not condition:
-        raise AssertionError(message)
 
 
 def project_version():
@@ -97,62 +70,6 @@ def create_key(data_dir, *extra):
     m = KEY_RE.match(r.stdout)
     check(m is not None, f'unexpected --create-access-key output {r.stdout!r}')
     return m.group(1), m.group(2)
-
-
-class Daemon:
-    """livetape --headless with its stdout read line by line on a thread."""
-
-    def __init__(self, *args):
-        self.proc = subprocess.Popen([LIVETAPE, '--headless', *args],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     stdin=subprocess.DEVNULL, text=True, env=env())
-        self.lines = queue.Queue()
-        self.stderr = []
-        threading.Thread(target=self._read, args=(self.proc.stdout, self.lines.put),
-                         daemon=True).start()
-        threading.Thread(target=self._read, args=(self.proc.stderr, self.stderr.append),
-                         daemon=True).start()
-
-    @staticmethod
-    def _read(stream, sink):
-        for line in stream:
-            sink(line)
-        sink(None)
-
-    def wait_ready(self, timeout=30):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            if line is None:
-                break
-            m = READY_RE.match(line.rstrip('\n'))
-            if m:
-                return m.group(1), int(m.group(2))
-        self.kill()
-        raise AssertionError(f'no ready line; exit {self.proc.poll()}, '
-                             f'stderr: {"".join(s for s in self.stderr if s)!r}')
-
-    def stop(self, sig, timeout=5.0):
-        start = time.monotonic()
-        self.proc.send_signal(sig)
-        try:
-            code = self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            raise AssertionError(f'still running {timeout} s after signal {sig}')
-        return code, time.monotonic() - start
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-    def stderr_text(self):
-        time.sleep(0.1)
-        return ''.join(s for s in self.stderr if s)
 
 
 def percent_encode(value):
@@ -378,26 +295,10 @@ TESTS = [
 
 
 def main():
-    print(f'1..{len(TESTS)}', flush=True)
-    failed = 0
-    if not os.access(LIVETAPE, os.X_OK):
-        print(f'# {LIVETAPE} is not an executable', flush=True)
-    for i, test in enumerate(TESTS, 1):
-        name = test.__name__[len('test_'):].replace('_', '-')
-        try:
-            test()
-        except Exception:
-            failed += 1
-            print(f'not ok {i} - {name}')
-            for line in traceback.format_exc().splitlines():
-                print(f'# {line}')
-        else:
-            print(f'ok {i} - {name}')
-        sys.stdout.flush()
+    status = run_tests(TESTS)
     for path in TEMP_DIRS:
         shutil.rmtree(path, ignore_errors=True)
-    return 1 if failed else 0
-
+    return status
 
 if __name__ == '__main__':
     sys.exit(main())
