@@ -69,8 +69,9 @@ run_create_access_key (const char *data_dir,
   wait.loop = loop;
 
   engine = lt_engine_new (data_dir);
-  /* Only the catalog and the keyring are needed; a running daemon may hold the port. */
+  /* Only the catalog and the keyring are needed; a running daemon may hold the ports. */
   lt_engine_set_api_listen (engine, NULL);
+  lt_engine_set_ingest_enabled (engine, FALSE);
 
   lt_engine_start_async (engine, NULL, wait_cb, &wait);
   if (!lt_engine_start_finish (engine, wait_for_result (&wait), &error))
@@ -123,6 +124,7 @@ main (int    argc,
   g_autofree char *data_dir = NULL;
   g_autofree char *api_listen = NULL;
   g_autofree char *description = NULL;
+  int ingest_port = G_MININT;   /* G_MININT: not given */
   gboolean headless = FALSE;
   gboolean create_access_key = FALSE;
   gboolean version = FALSE;
@@ -137,6 +139,9 @@ main (int    argc,
     { "api-listen", 0, 0, G_OPTION_ARG_STRING, &api_listen,
       N_("Serve the control API on HOST:PORT (default: 127.0.0.1:8088)"),
       N_("HOST:PORT") },
+    { "ingest-port", 0, 0, G_OPTION_ARG_INT, &ingest_port,
+      N_("Accept pushed RTMP streams on PORT (default: the setting, 1935)"),
+      N_("PORT") },
     { "create-access-key", 0, 0, G_OPTION_ARG_NONE, &create_access_key,
       N_("Create an API access key, keep its secret in the keyring, print it once as JSON "
          "and exit"),
@@ -184,6 +189,16 @@ main (int    argc,
       return 1;
     }
 
+  if (ingest_port != G_MININT && (ingest_port < 1 || ingest_port > 65535))
+    {
+      g_autofree char *message =
+        g_strdup_printf (_("Invalid --ingest-port %d: expected a port from 1 to 65535."),
+                         ingest_port);
+
+      print_usage_error (message);
+      return 1;
+    }
+
   if (headless && create_access_key)
     {
       print_usage_error (_("--headless and --create-access-key cannot be used together."));
@@ -214,8 +229,10 @@ main (int    argc,
     {
       g_autoptr(LtDaemon) daemon = lt_daemon_new (data_dir, api_listen);
 
+      lt_daemon_set_ingest_port (daemon, ingest_port > 0 ? (guint) ingest_port : 0);
       return lt_daemon_run (daemon);
     }
 
-  return lt_application_run_gui (data_dir, api_listen, argc, argv);
+  return lt_application_run_gui (data_dir, api_listen, ingest_port > 0 ? (guint) ingest_port : 0,
+                                 argc, argv);
 }

@@ -129,6 +129,7 @@ test_defaults (void)
   guint notified = 0;
 
   engine = lt_engine_new (NULL);
+  lt_engine_set_ingest_enabled (engine, FALSE);  /* no nginx here: see test-engine-ingest */
   g_assert_cmpstr (lt_engine_get_data_dir (engine), ==, expected);
   g_assert_cmpint (g_stat (expected, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 0777, ==, 0700);
@@ -166,6 +167,7 @@ test_relative_data_dir (void)
 
   g_assert_cmpint (g_chdir (tmp), ==, 0);
   engine = lt_engine_new ("rel/./data/");
+  lt_engine_set_ingest_enabled (engine, FALSE);  /* no nginx here: see test-engine-ingest */
   g_assert_cmpint (g_chdir (cwd), ==, 0);
 
   /* Absolute: it also names the keyring instance. */
@@ -191,6 +193,7 @@ test_settings_keyfile (void)
   GSettings *settings;
 
   engine = lt_engine_new (dir);
+  lt_engine_set_ingest_enabled (engine, FALSE);  /* no nginx here: see test-engine-ingest */
   settings = lt_engine_get_settings (engine);
   /* tests/meson.build points GSETTINGS_SCHEMA_DIR at the build tree's compiled schema. */
   g_assert_nonnull (settings);
@@ -206,6 +209,7 @@ test_settings_keyfile (void)
   g_assert_nonnull (strstr (contents, "api-listen='127.0.0.1:18088'"));
 
   engine = lt_engine_new (dir);
+  lt_engine_set_ingest_enabled (engine, FALSE);  /* no nginx here: see test-engine-ingest */
   g_assert_cmpstr (lt_engine_get_api_listen (engine), ==, "127.0.0.1:18088");
   g_assert_finalize_object (g_steal_pointer (&engine));
 
@@ -214,6 +218,7 @@ test_settings_keyfile (void)
     g_autofree char *other = lt_test_make_temp_dir ();
 
     engine = lt_engine_new (other);
+    lt_engine_set_ingest_enabled (engine, FALSE);  /* no nginx here: see test-engine-ingest */
     g_assert_cmpstr (lt_engine_get_api_listen (engine), ==, "127.0.0.1:8088");
     g_assert_finalize_object (g_steal_pointer (&engine));
   }
@@ -297,6 +302,7 @@ test_start_and_create_key (void)
   GStatBuf st;
 
   engine = lt_engine_new (dir);
+  lt_engine_set_ingest_enabled (engine, FALSE);  /* no nginx here: see test-engine-ingest */
   lt_engine_set_api_listen (engine, "127.0.0.1:0");
   g_assert_cmpint (g_stat (dir, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 0777, ==, 0700);
@@ -406,6 +412,7 @@ test_create_key_not_started (void)
 {
   g_autofree char *dir = lt_test_make_temp_dir ();
   g_autoptr(LtEngine) engine = lt_engine_new (dir);
+  lt_engine_set_ingest_enabled (engine, FALSE);  /* no nginx here: see test-engine-ingest */
   g_autoptr(GError) error = NULL;
 
   g_assert_false (create_key_sync (engine, NULL, NULL, NULL, &error));
@@ -422,6 +429,7 @@ test_catalog_failure_clears_secret (void)
   GList *items;
 
   engine = lt_engine_new (dir);
+  lt_engine_set_ingest_enabled (engine, FALSE);  /* no nginx here: see test-engine-ingest */
   lt_engine_set_api_listen (engine, NULL);
   start_sync (engine, &error);
   g_assert_no_error (error);
@@ -461,6 +469,7 @@ test_port_in_use (void)
                             g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective)));
 
   engine = lt_engine_new (dir);
+  lt_engine_set_ingest_enabled (engine, FALSE);  /* no nginx here: see test-engine-ingest */
   lt_engine_set_api_listen (engine, listen);
   start_sync (engine, &error);
   g_assert_no_error (error);
@@ -490,6 +499,7 @@ test_bad_data_dir (void)
   g_assert_no_error (error);
 
   engine = lt_engine_new (below);
+  lt_engine_set_ingest_enabled (engine, FALSE);  /* no nginx here: see test-engine-ingest */
   start_sync (engine, &error);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_DIRECTORY);
   g_assert_nonnull (strstr (error->message, below));

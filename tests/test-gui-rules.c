@@ -218,6 +218,7 @@ fixture_set_up (Fixture       *fixture,
 
   fixture->data_dir = lt_test_make_temp_dir ();
   fixture->engine = lt_engine_new (fixture->data_dir);
+  lt_engine_set_ingest_enabled (fixture->engine, FALSE);  /* see test-gui-streams */
   lt_engine_set_api_listen (fixture->engine, NULL);
   lt_engine_start_async (fixture->engine, NULL, lt_test_store_result_cb, &result);
   lt_test_wait_result (&result);
@@ -230,6 +231,8 @@ fixture_set_up (Fixture       *fixture,
   g_assert_cmpstr (_lt_window_get_state (fixture->window), ==, "loading");
   lt_window_set_engine (fixture->window, fixture->engine);
   g_assert_cmpstr (_lt_window_get_state (fixture->window), ==, "main");
+  /* Streams is the first page; these tests are about the second. */
+  _lt_window_set_page (fixture->window, "rules");
   fixture->page = _lt_window_get_rules_page (fixture->window);
   gtk_window_present (GTK_WINDOW (fixture->window));
   lt_test_wait_until ((LtTestCondition) gtk_widget_get_mapped, fixture->window, 5000,
@@ -1276,6 +1279,7 @@ run_app (AppRun     *run,
   run->expect_state = expect_state;
   run->screenshot = screenshot;
   run->app = _lt_application_new (data_dir, api_listen, G_APPLICATION_NON_UNIQUE);
+  _lt_application_set_ingest (run->app, FALSE, 0);
   g_timeout_add (20, app_check_cb, run);
   status = g_application_run (G_APPLICATION (run->app), 1, argv);
   g_assert_cmpint (status, ==, 0);

@@ -7,6 +7,12 @@
  * are created here because they span two stores: the secret goes to the keyring first,
  * then the id to the catalog, and a failed insert takes the secret back out, so the
  * catalog never names a key whose secret is missing.
+ *
+ * The ingest comes up last: the stream registry exists from construction; start loads the
+ * demo and pull sources from the catalog's ingest_sources table (recording the demo there,
+ * enabled, on the first start), then starts nginx without waiting for it. nginx failing
+ * (missing, port in use) never fails the start: the ingest server keeps its state and
+ * last error for the console, and retries by itself.
  */
 #include "config.h"
 
@@ -16,10 +22,12 @@
 #include <glib/gstdio.h>
 
 #include <errno.h>
+#include <gst/gst.h>
 #include <string.h>
 #include <sys/random.h>
 
 #include "lt-api-rules.h"
+#include "lt-api-streams.h"
 #include "lt-engine.h"
 #include "lt-storage.h"
 
@@ -48,6 +56,14 @@ struct _LtEngine
   char          *local_storage_root;
   GError        *api_error;      /* why the control API does not listen, or NULL */
 
+  gboolean        ingest_enabled;
+  guint           ingest_port;   /* as set; 0: the setting */
+  LtStreamRegistry *registry;
+  LtIngestServer *ingest_server;
+  LtDemoSource   *demo_source;
+  GListStore     *pull_sources;
+  gboolean        demo_enabled;
+
   guint          starting : 1;
   guint          started : 1;
   guint          catalog_opening : 1;
@@ -62,6 +78,7 @@ enum {
   PROP_0,
   PROP_DATA_DIR,
   PROP_API_LISTEN,
+  PROP_DEMO_ENABLED,
   N_PROPS
 };
 
@@ -352,6 +369,8 @@ lt_engine_constructed (GObject *object)
   lt_rule_store_set_bucket_check (self->rule_store, check_bucket,
                                   g_strdup (self->local_storage_root), g_free);
   self->secret_store = lt_secret_store_new (self->data_dir);
+  self->registry = lt_stream_registry_new ();
+  self->pull_sources = g_list_store_new (LT_TYPE_PULL_SOURCE);
 }
 
 static void
@@ -362,6 +381,10 @@ lt_engine_dispose (GObject *object)
   lt_engine_shutdown (self);
 
   g_clear_object (&self->api_server);
+  g_clear_object (&self->demo_source);
+  g_clear_object (&self->pull_sources);
+  g_clear_object (&self->ingest_server);
+  g_clear_object (&self->registry);
   g_clear_object (&self->rule_store);
   g_clear_object (&self->secret_store);
   g_clear_object (&self->catalog);
@@ -400,6 +423,10 @@ lt_engine_get_property (GObject    *object,
 
     case PROP_API_LISTEN:
       g_value_set_string (value, self->api_listen);
+      break;
+
+    case PROP_DEMO_ENABLED:
+      g_value_set_boolean (value, self->demo_enabled);
       break;
 
     default:
@@ -453,12 +480,19 @@ lt_engine_class_init (LtEngineClass *klass)
                          G_PARAM_READWRITE |
                          G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
+  properties[PROP_DEMO_ENABLED] =
+    g_param_spec_boolean ("demo-enabled", NULL, NULL,
+                          FALSE,
+                          G_PARAM_READABLE |
+                          G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
 lt_engine_init (LtEngine *self)
 {
+  self->ingest_enabled = TRUE;
 }
 
 LtEngine *
@@ -593,6 +627,9 @@ start_fail (LtEngine *self,
   g_task_return_error (task, error);
 }
 
+static void start_ingest (LtEngine *self,
+                          GTask    *task);
+
 static void
 start_rules_loaded_cb (GObject      *source,
                        GAsyncResult *result,
@@ -615,6 +652,7 @@ start_rules_loaded_cb (GObject      *source,
 
   self->api_server = lt_api_server_new (self->catalog, self->secret_store);
   lt_api_rules_register (self->api_server, self->rule_store);
+  lt_api_streams_register (self->api_server, self->registry);
 
   /* A busy address does not stop the engine: the console works without the API and
    * shows why; the daemon, which exists for the API, treats it as fatal. */
@@ -627,9 +665,15 @@ start_rules_loaded_cb (GObject      *source,
       self->api_error = g_steal_pointer (&error);
     }
 
-  self->starting = FALSE;
-  self->started = TRUE;
-  g_task_return_boolean (task, TRUE);
+  if (!self->ingest_enabled)
+    {
+      self->starting = FALSE;
+      self->started = TRUE;
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  start_ingest (self, task);
 }
 
 static void
@@ -729,6 +773,20 @@ lt_engine_shutdown (LtEngine *self)
 
   if (self->api_server != NULL)
     lt_api_server_disconnect (self->api_server);
+
+  /* Consumers first, then nginx (which blocks until the process is gone). */
+  if (self->demo_source != NULL)
+    lt_demo_source_stop (self->demo_source);
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->pull_sources)); i++)
+    {
+      g_autoptr(LtPullSource) source =
+        g_list_model_get_item (G_LIST_MODEL (self->pull_sources), i);
+
+      lt_pull_source_set_enabled (source, FALSE);
+    }
+  if (self->ingest_server != NULL)
+    lt_ingest_server_stop (self->ingest_server);
+
   /* Only a catalog that was opened has jobs to finish and a file to checkpoint. */
   if (self->catalog_opening && self->catalog != NULL)
     lt_catalog_close (self->catalog);
@@ -900,4 +958,416 @@ lt_engine_create_access_key_finish (LtEngine      *self,
   if (access_key_secret != NULL)
     *access_key_secret = g_strdup (ckd->access_key_secret);
   return TRUE;
+}
+
+/* Ingest ------------------------------------------------------------------------------ */
+
+typedef struct
+{
+  char    *kind;
+  char    *uri;
+  char    *domain;
+  char    *app;
+  char    *stream;
+  gboolean enabled;
+} SourceRow;
+
+static void
+source_row_free (gpointer data)
+{
+  SourceRow *row = data;
+
+  g_free (row->kind);
+  g_free (row->uri);
+  g_free (row->domain);
+  g_free (row->app);
+  g_free (row->stream);
+  g_free (row);
+}
+
+static char *
+column_dup (sqlite3_stmt *stmt,
+            int           column)
+{
+  const unsigned char *text = sqlite3_column_text (stmt, column);
+
+  return text != NULL ? g_strdup ((const char *) text) : NULL;
+}
+
+static gboolean
+sqlite_fail (sqlite3     *db,
+             int          rc,
+             GError     **error)
+{
+  g_set_error (error, LT_ENGINE_ERROR, LT_ENGINE_ERROR_FAILED,
+               _("Cannot read the ingest sources: %s"),
+               db != NULL ? sqlite3_errmsg (db) : sqlite3_errstr (rc));
+  return FALSE;
+}
+
+/* Worker thread: records the demo source on the first start (INSERT OR IGNORE: a pull
+ * source that took the identity wins, the demo then stays off), then lists every row. */
+static gpointer
+load_sources_job (sqlite3  *db,
+                  gpointer  data,
+                  GError  **error)
+{
+  const char *default_domain = data;
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (source_row_free);
+  sqlite3_stmt *stmt = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  int rc;
+
+  rc = sqlite3_prepare_v2 (db,
+                           "INSERT OR IGNORE INTO ingest_sources "
+                           "(kind, domain, app, stream, enabled, create_time, update_time) "
+                           "SELECT 'demo', ?1, ?2, ?3, 1, ?4, ?4 WHERE NOT EXISTS "
+                           "(SELECT 1 FROM ingest_sources WHERE kind = 'demo')",
+                           -1, &stmt, NULL);
+  if (rc != SQLITE_OK)
+    {
+      sqlite_fail (db, rc, error);
+      return NULL;
+    }
+  sqlite3_bind_text (stmt, 1, default_domain, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, LT_DEMO_DEFAULT_APP, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, LT_DEMO_DEFAULT_STREAM, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 4, now);
+  rc = sqlite3_step (stmt);
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      sqlite_fail (db, rc, error);
+      return NULL;
+    }
+
+  rc = sqlite3_prepare_v2 (db,
+                           "SELECT kind, uri, domain, app, stream, enabled "
+                           "FROM ingest_sources ORDER BY id",
+                           -1, &stmt, NULL);
+  if (rc != SQLITE_OK)
+    {
+      sqlite_fail (db, rc, error);
+      return NULL;
+    }
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      SourceRow *row = g_new0 (SourceRow, 1);
+
+      row->kind = column_dup (stmt, 0);
+      row->uri = column_dup (stmt, 1);
+      row->domain = column_dup (stmt, 2);
+      row->app = column_dup (stmt, 3);
+      row->stream = column_dup (stmt, 4);
+      row->enabled = sqlite3_column_int (stmt, 5) != 0;
+      g_ptr_array_add (rows, row);
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      sqlite_fail (db, rc, error);
+      return NULL;
+    }
+
+  return g_steal_pointer (&rows);
+}
+
+static void
+set_demo_enabled (LtEngine *self,
+                  gboolean  enabled)
+{
+  enabled = !!enabled;
+  if (self->demo_enabled == enabled)
+    return;
+  self->demo_enabled = enabled;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEMO_ENABLED]);
+}
+
+static void
+ingest_started_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* The server keeps the reason in last-error and retries by itself; the console shows
+   * it. Nothing else to do here. */
+  if (!lt_ingest_server_start_finish (LT_INGEST_SERVER (source), result, &error))
+    g_debug ("The ingest server did not start: %s", error->message);
+}
+
+static void
+start_sources_loaded_cb (GObject      *source,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  LtEngine *self = g_task_get_source_object (task);
+  g_autoptr(GPtrArray) rows = NULL;
+  GError *error = NULL;
+  gboolean demo = FALSE;
+
+  rows = lt_catalog_run_finish (LT_CATALOG (source), result, &error);
+  if (rows == NULL)
+    {
+      start_fail (self, task, error);
+      return;
+    }
+
+  if (start_check_shut_down (self, task))
+    return;
+
+  for (guint i = 0; i < rows->len; i++)
+    {
+      SourceRow *row = g_ptr_array_index (rows, i);
+
+      if (g_strcmp0 (row->kind, "demo") == 0)
+        {
+          demo = row->enabled;
+        }
+      else if (g_strcmp0 (row->kind, "pull") == 0)
+        {
+          g_autoptr(LtPullSource) pull = NULL;
+          g_autoptr(GError) pull_error = NULL;
+
+          pull = lt_pull_source_new (self->registry, row->uri, row->domain, row->app,
+                                     row->stream, &pull_error);
+          /* A row that no longer passes the checks is kept in the catalog, not run. */
+          if (pull == NULL)
+            {
+              g_debug ("Not starting the pull source %s: %s", row->uri, pull_error->message);
+              continue;
+            }
+          g_list_store_append (self->pull_sources, pull);
+          if (row->enabled)
+            lt_pull_source_set_enabled (pull, TRUE);
+        }
+    }
+
+  self->demo_source = lt_demo_source_new (self->ingest_server, NULL, NULL);
+  set_demo_enabled (self, demo);
+  if (demo)
+    lt_demo_source_start (self->demo_source);
+
+  /* Not awaited: the engine runs whether or not nginx comes up. */
+  lt_ingest_server_start_async (self->ingest_server, NULL, ingest_started_cb, NULL);
+
+  self->starting = FALSE;
+  self->started = TRUE;
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+start_ingest (LtEngine *self,
+              GTask    *task)
+{
+  g_autofree char *runtime_dir = g_build_filename (self->data_dir, "ingest", NULL);
+  g_autofree char *default_domain = NULL;
+  guint port = self->ingest_port;
+
+  if (!gst_is_initialized ())
+    gst_init (NULL, NULL);
+
+  if (self->settings != NULL)
+    {
+      g_autoptr(GSettingsSchema) schema = NULL;
+
+      g_object_get (self->settings, "settings-schema", &schema, NULL);
+      if (port == 0 && g_settings_schema_has_key (schema, "ingest-port"))
+        port = (guint) g_settings_get_int (self->settings, "ingest-port");
+      if (g_settings_schema_has_key (schema, "default-domain"))
+        default_domain = g_settings_get_string (self->settings, "default-domain");
+    }
+  if (port == 0)
+    port = LT_INGEST_DEFAULT_PORT;
+  if (default_domain == NULL || *default_domain == '\0')
+    {
+      g_free (default_domain);
+      default_domain = g_strdup (LT_DEFAULT_DOMAIN);
+    }
+
+  self->ingest_server = lt_ingest_server_new (self->registry, runtime_dir);
+  lt_ingest_server_set_port (self->ingest_server, port);
+  lt_ingest_server_set_default_domain (self->ingest_server, default_domain);
+
+  lt_catalog_run_async (self->catalog, load_sources_job, g_strdup (default_domain), g_free,
+                        (GDestroyNotify) g_ptr_array_unref, g_task_get_cancellable (task),
+                        start_sources_loaded_cb, g_object_ref (task));
+}
+
+void
+lt_engine_set_ingest_enabled (LtEngine *self,
+                              gboolean  enabled)
+{
+  g_return_if_fail (LT_IS_ENGINE (self));
+  g_return_if_fail (!self->starting && !self->started);
+
+  self->ingest_enabled = !!enabled;
+}
+
+gboolean
+lt_engine_get_ingest_enabled (LtEngine *self)
+{
+  g_return_val_if_fail (LT_IS_ENGINE (self), FALSE);
+
+  return self->ingest_enabled;
+}
+
+void
+lt_engine_set_ingest_port (LtEngine *self,
+                           guint     port)
+{
+  g_return_if_fail (LT_IS_ENGINE (self));
+  g_return_if_fail (port <= G_MAXUINT16);
+  g_return_if_fail (!self->starting && !self->started);
+
+  self->ingest_port = port;
+}
+
+LtStreamRegistry *
+lt_engine_get_stream_registry (LtEngine *self)
+{
+  g_return_val_if_fail (LT_IS_ENGINE (self), NULL);
+
+  return self->registry;
+}
+
+LtIngestServer *
+lt_engine_get_ingest_server (LtEngine *self)
+{
+  g_return_val_if_fail (LT_IS_ENGINE (self), NULL);
+
+  return self->ingest_server;
+}
+
+LtDemoSource *
+lt_engine_get_demo_source (LtEngine *self)
+{
+  g_return_val_if_fail (LT_IS_ENGINE (self), NULL);
+
+  return self->demo_source;
+}
+
+GListModel *
+lt_engine_get_pull_sources (LtEngine *self)
+{
+  g_return_val_if_fail (LT_IS_ENGINE (self), NULL);
+
+  return G_LIST_MODEL (self->pull_sources);
+}
+
+gboolean
+lt_engine_get_demo_enabled (LtEngine *self)
+{
+  g_return_val_if_fail (LT_IS_ENGINE (self), FALSE);
+
+  return self->demo_enabled;
+}
+
+static gpointer
+set_demo_enabled_job (sqlite3  *db,
+                      gpointer  data,
+                      GError  **error)
+{
+  gboolean enabled = GPOINTER_TO_INT (data);
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  rc = sqlite3_prepare_v2 (db,
+                           "UPDATE ingest_sources SET enabled = ?1, update_time = ?2 "
+                           "WHERE kind = 'demo'",
+                           -1, &stmt, NULL);
+  if (rc != SQLITE_OK)
+    {
+      sqlite_fail (db, rc, error);
+      return NULL;
+    }
+  sqlite3_bind_int (stmt, 1, enabled ? 1 : 0);
+  sqlite3_bind_int64 (stmt, 2, g_get_real_time () / G_USEC_PER_SEC);
+  rc = sqlite3_step (stmt);
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      sqlite_fail (db, rc, error);
+      return NULL;
+    }
+  if (sqlite3_changes (db) == 0)
+    {
+      g_set_error_literal (error, LT_ENGINE_ERROR, LT_ENGINE_ERROR_FAILED,
+                           _("The demo stream’s name is taken by a pull source."));
+      return NULL;
+    }
+
+  return GINT_TO_POINTER (1);
+}
+
+static void
+set_demo_enabled_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  LtEngine *self = g_task_get_source_object (task);
+  gboolean enabled = GPOINTER_TO_INT (g_task_get_task_data (task));
+  GError *error = NULL;
+
+  if (lt_catalog_run_finish (LT_CATALOG (source), result, &error) == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_prefix_error (&error, "%s", enabled ? _("Cannot turn the demo stream on: ")
+                                              : _("Cannot turn the demo stream off: "));
+      g_task_return_error (task, error);
+      return;
+    }
+
+  /* Stored; the engine may have been shut down meanwhile, then there is nothing to run. */
+  if (self->demo_source != NULL && !self->shut_down)
+    {
+      if (enabled)
+        lt_demo_source_start (self->demo_source);
+      else
+        lt_demo_source_stop (self->demo_source);
+    }
+  set_demo_enabled (self, enabled);
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+lt_engine_set_demo_enabled_async (LtEngine            *self,
+                                  gboolean             enabled,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (LT_IS_ENGINE (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, lt_engine_set_demo_enabled_async);
+  g_task_set_task_data (task, GINT_TO_POINTER (!!enabled), NULL);
+
+  if (!self->started || self->shut_down || self->demo_source == NULL)
+    {
+      g_task_return_new_error (task, LT_ENGINE_ERROR, LT_ENGINE_ERROR_NOT_STARTED,
+                               _("The ingest is not running."));
+      return;
+    }
+
+  lt_catalog_run_async (self->catalog, set_demo_enabled_job, GINT_TO_POINTER (!!enabled),
+                        NULL, NULL, cancellable, set_demo_enabled_cb, g_object_ref (task));
+}
+
+gboolean
+lt_engine_set_demo_enabled_finish (LtEngine      *self,
+                                   GAsyncResult  *result,
+                                   GError       **error)
+{
+  g_return_val_if_fail (LT_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
+                        lt_engine_set_demo_enabled_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }

@@ -1,13 +1,18 @@
 /* lt-engine.h: the one object that owns Livetape's core services — the catalog, the rule
- * store, the secret store and the control API — shared by the console and the headless
- * daemon. Later issues add the ingest, the recorder, callbacks and sync here. */
+ * store, the secret store, the control API and the ingest (stream registry, RTMP ingest
+ * server, demo source, pull sources) — shared by the console and the headless daemon.
+ * Later issues add the recorder, callbacks and sync here. */
 #pragma once
 
 #include <gio/gio.h>
 
 #include "lt-api-server.h"
 #include "lt-catalog.h"
+#include "lt-demo-source.h"
+#include "lt-ingest-server.h"
+#include "lt-pull-source.h"
 #include "lt-rule-store.h"
+#include "lt-stream-registry.h"
 #include "lt-secret-store.h"
 
 G_BEGIN_DECLS
@@ -80,5 +85,40 @@ const GError  *lt_engine_get_api_error      (LtEngine     *self);
 /* The "io.github.livetape.Livetape" settings (a keyfile in the data dir when one was given),
  * or NULL when the schema is not installed; then built-in defaults apply. */
 GSettings     *lt_engine_get_settings       (LtEngine     *self);
+
+/* Added (ingest wiring, issue 3). ---------------------------------------------------- */
+
+/* Whether start brings up the ingest (nginx, the demo and the pull sources); default TRUE.
+ * Set before start. Tests that need no streams turn it off. */
+void           lt_engine_set_ingest_enabled (LtEngine     *self,
+                                             gboolean      enabled);
+gboolean       lt_engine_get_ingest_enabled (LtEngine     *self);
+/* The RTMP ingest port, 1–65535; 0 (default) takes the "ingest-port" setting (1935). Set
+ * before start. */
+void           lt_engine_set_ingest_port    (LtEngine     *self,
+                                             guint         port);
+/* The streams online now (push, pull, demo). Always there, empty while the ingest is off. */
+LtStreamRegistry *lt_engine_get_stream_registry (LtEngine *self);
+/* The RTMP ingest server, from a successful start on (NULL before, or with the ingest
+ * off). It fails on its own (nginx missing, port in use: see its state and last-error);
+ * the engine runs either way. */
+LtIngestServer *lt_engine_get_ingest_server (LtEngine     *self);
+/* The demo source, from a successful start on (NULL before or with the ingest off). */
+LtDemoSource  *lt_engine_get_demo_source    (LtEngine     *self);
+/* The pull sources kept in the catalog: a GListModel of LtPullSource (empty before start). */
+GListModel    *lt_engine_get_pull_sources   (LtEngine     *self);
+
+/* Whether the demo stream is on (the "demo-enabled" property). The first start records
+ * the demo source in the catalog, enabled, so that a new install has a stream at once;
+ * turning it off is remembered there. */
+gboolean       lt_engine_get_demo_enabled   (LtEngine     *self);
+void           lt_engine_set_demo_enabled_async  (LtEngine     *self,
+                                                  gboolean      enabled,
+                                                  GCancellable *cancellable,
+                                                  GAsyncReadyCallback callback,
+                                                  gpointer      user_data);
+gboolean       lt_engine_set_demo_enabled_finish (LtEngine     *self,
+                                                  GAsyncResult *result,
+                                                  GError      **error);
 
 G_END_DECLS

@@ -16,6 +16,7 @@ struct _LtDaemon
 
   char         *data_dir;
   char         *api_listen;
+  guint         ingest_port;
   LtEngine     *engine;
   GCancellable *cancellable;
   guint         sigint_id;
@@ -116,6 +117,7 @@ lt_daemon_activate (GApplication *app)
   self->engine = lt_engine_new (self->data_dir);
   if (self->api_listen != NULL)
     lt_engine_set_api_listen (self->engine, self->api_listen);
+  lt_engine_set_ingest_port (self->engine, self->ingest_port);
 
   lt_engine_start_async (self->engine, self->cancellable, engine_started_cb,
                          g_object_ref (self));
@@ -193,6 +195,16 @@ lt_daemon_new (const char *data_dir,
   self->api_listen = g_strdup (api_listen);
 
   return self;
+}
+
+void
+lt_daemon_set_ingest_port (LtDaemon *self,
+                           guint     port)
+{
+  g_return_if_fail (LT_IS_DAEMON (self));
+  g_return_if_fail (port <= G_MAXUINT16);
+
+  self->ingest_port = port;
 }
 
 LtEngine *

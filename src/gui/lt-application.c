@@ -26,6 +26,8 @@ struct _LtApplication
 
   char           *data_dir;
   char           *api_listen;     /* as given; NULL: the setting */
+  guint           ingest_port;    /* as given; 0: the setting */
+  gboolean        ingest_disabled;
   LtEngine       *engine;
   GCancellable   *cancellable;
   EngineState     state;
@@ -188,6 +190,8 @@ lt_application_startup (GApplication *application)
   self->engine = lt_engine_new (self->data_dir);
   if (self->api_listen != NULL)
     lt_engine_set_api_listen (self->engine, self->api_listen);
+  lt_engine_set_ingest_port (self->engine, self->ingest_port);
+  lt_engine_set_ingest_enabled (self->engine, !self->ingest_disabled);
 
   self->state = ENGINE_STARTING;
   lt_engine_start_async (self->engine, self->cancellable,
@@ -342,6 +346,18 @@ _lt_application_new (const char        *data_dir,
                        NULL);
 }
 
+void
+_lt_application_set_ingest (LtApplication *self,
+                            gboolean       enabled,
+                            guint          port)
+{
+  g_return_if_fail (LT_IS_APPLICATION (self));
+  g_return_if_fail (self->engine == NULL);
+
+  self->ingest_disabled = !enabled;
+  self->ingest_port = port;
+}
+
 LtEngine *
 lt_application_get_engine (LtApplication *self)
 {
@@ -353,6 +369,7 @@ lt_application_get_engine (LtApplication *self)
 int
 lt_application_run_gui (const char  *data_dir,
                         const char  *api_listen,
+                        guint        ingest_port,
                         int          argc,
                         char       **argv)
 {
@@ -370,6 +387,7 @@ lt_application_run_gui (const char  *data_dir,
   app = _lt_application_new (data_dir, api_listen,
                              data_dir != NULL ? G_APPLICATION_NON_UNIQUE
                                               : G_APPLICATION_DEFAULT_FLAGS);
+  _lt_application_set_ingest (app, TRUE, ingest_port);
 
   return g_application_run (G_APPLICATION (app), 1, args);
 }

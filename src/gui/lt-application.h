@@ -15,8 +15,13 @@ G_DECLARE_FINAL_TYPE (LtApplication, lt_application, LT, APPLICATION, AdwApplica
 LtEngine *lt_application_get_engine (LtApplication *self);
 
 /* Runs the console until its window is closed. @data_dir: NULL for the XDG default;
- * @api_listen: the control API address, NULL for the setting (default 127.0.0.1:8088).
+ * @api_listen: the control API address, NULL for the setting (default 127.0.0.1:8088);
+ * @ingest_port: the RTMP ingest port, 0 for the setting (default 1935).
  * Options were parsed by the caller: only argv[0] is handed on to GApplication. */
-int lt_application_run_gui (const char *data_dir, const char *api_listen, int argc, char **argv);
+int lt_application_run_gui (const char *data_dir,
+                            const char *api_listen,
+                            guint       ingest_port,
+                            int         argc,
+                            char      **argv);
 
 G_END_DECLS

@@ -2,11 +2,16 @@
 #pragma once
 
 #include "lt-rules-page.h"
+#include "lt-streams-page.h"
 #include "lt-window.h"
 
 G_BEGIN_DECLS
 
 LtRulesPage *_lt_window_get_rules_page  (LtWindow *self);
+LtStreamsPage *_lt_window_get_streams_page (LtWindow *self);
+/* Shows the page named @name ("streams", "rules"). */
+void         _lt_window_set_page        (LtWindow   *self,
+                                         const char *name);
 /* "loading", "error" or "main". */
 const char  *_lt_window_get_state       (LtWindow *self);
 /* The error page's description, or NULL. */

@@ -8,6 +8,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "lt-rules-page.h"
+#include "lt-streams-page.h"
 #include "lt-window-private.h"
 
 struct _LtWindow
@@ -28,6 +29,7 @@ struct _LtWindow
   AdwStatusPage        *error_page;
   AdwViewStack         *view_stack;
   LtRulesPage          *rules_page;
+  LtStreamsPage        *streams_page;
 };
 
 G_DEFINE_FINAL_TYPE (LtWindow, lt_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -193,6 +195,7 @@ lt_window_class_init (LtWindowClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (LT_TYPE_RULES_PAGE);
+  g_type_ensure (LT_TYPE_STREAMS_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/livetape/Livetape/lt-window.ui");
@@ -207,6 +210,7 @@ lt_window_class_init (LtWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, LtWindow, error_page);
   gtk_widget_class_bind_template_child (widget_class, LtWindow, view_stack);
   gtk_widget_class_bind_template_child (widget_class, LtWindow, rules_page);
+  gtk_widget_class_bind_template_child (widget_class, LtWindow, streams_page);
   gtk_widget_class_bind_template_callback (widget_class, add_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, banner_dismiss_cb);
 }
@@ -272,6 +276,7 @@ lt_window_set_engine (LtWindow *self,
     }
 
   lt_rules_page_set_rule_store (self->rules_page, lt_engine_get_rule_store (engine));
+  lt_streams_page_set_engine (self->streams_page, engine);
   gtk_stack_set_visible_child_name (self->state_stack, "main");
 }
 
@@ -307,6 +312,19 @@ lt_window_add_toast (LtWindow *self,
   g_return_if_fail (LT_IS_WINDOW (self));
 
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+void
+_lt_window_set_page (LtWindow   *self,
+                     const char *name)
+{
+  adw_view_stack_set_visible_child_name (self->view_stack, name);
+}
+
+LtStreamsPage *
+_lt_window_get_streams_page (LtWindow *self)
+{
+  return self->streams_page;
 }
 
 LtRulesPage *

@@ -10,6 +10,7 @@ import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -46,12 +47,24 @@ def run(*args, timeout=60, extra_env=None):
                           timeout=timeout, stdin=subprocess.DEVNULL)
 
 
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
 class Daemon:
     """`livetape --headless ARGS…`, its output read on threads: stdout line by line into
     the queue `lines` (None once it ends), stderr into the list `stderr`, both in the order
-    they come into the list `output`."""
+    they come into the list `output`. Without an --ingest-port in ARGS the RTMP ingest
+    gets a free port (`ingest_port`), so that parallel runs never meet on 1935."""
 
     def __init__(self, *args):
+        self.ingest_port = None
+        if not any(a == '--ingest-port' or a.startswith('--ingest-port=') for a in args):
+            self.ingest_port = free_port()
+            args = (*args, '--ingest-port', str(self.ingest_port))
         self.proc = subprocess.Popen([LIVETAPE, '--headless', *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      stdin=subprocess.DEVNULL, text=True, env=env())

@@ -427,9 +427,86 @@ def test_restart_keeps_rules_and_nonces():
     expect_error(S.client.send('GET', signed), 400, 'SignatureNonceUsed', 'replay after restart')
 
 
+def nginx_pids(data_dir):
+    """The nginx processes whose command line names @data_dir (the daemon's ingest)."""
+    pids = []
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f'/proc/{entry}/cmdline', 'rb') as f:
+                cmdline = f.read().decode(errors='replace')
+            with open(f'/proc/{entry}/stat') as f:
+                state = f.read().rsplit(')', 1)[1].split()[0]
+        except OSError:
+            continue
+        if 'nginx' in cmdline and data_dir in cmdline and state != 'Z':
+            pids.append(int(entry))
+    return pids
+
+
+def online_list(**params):
+    p = {'DomainName': 'live.livetape.local'}
+    p.update(params)
+    fmt = p.pop('fmt', 'JSON')
+    return S.client.call('DescribeLiveStreamsOnlineList', p, fmt=fmt)
+
+
+def online_infos(data):
+    value = data['OnlineInfo']
+    if not isinstance(value, dict):
+        return []
+    items = value.get('LiveStreamOnlineInfo', [])
+    return items if isinstance(items, list) else [items]
+
+
+def test_online_list_demo():
+    # The real ingest (nginx on the free port taptest gave the daemon) and the demo
+    # source, which is on by default on a first start.
+    check(nginx_pids(S.data_dir), 'no nginx runs for the daemon')
+    deadline = time.monotonic() + 40
+    info = None
+    while time.monotonic() < deadline:
+        data = expect_ok(online_list(), 'DescribeLiveStreamsOnlineList')
+        infos = online_infos(data)
+        if infos and infos[0].get('VideoCodec') and infos[0].get('Bitrate'):
+            info = infos[0]
+            break
+        time.sleep(0.5)
+    check(info is not None, f'the demo stream did not come online with its media: {data!r}')
+    check(data['TotalNum'] == 1 and data['TotalPage'] == 1 and data['PageNum'] == 1
+          and data['PageSize'] == 2000, f'paging fields: {data!r}')
+    check((info['DomainName'], info['AppName'], info['StreamName']) ==
+          ('live.livetape.local', 'live', 'demo'), f'identity: {info!r}')
+    check(info['SourceKind'] == 'demo' and info['PublishType'] == 'edge', f'kind: {info!r}')
+    check(info['VideoCodec'] == 'h264' and info['VideoCodecId'] == 7, f'video: {info!r}')
+    check(info['AudioCodec'] == 'aac' and info['AudioCodecId'] == 10, f'audio: {info!r}')
+    check((info['Width'], info['Height']) == (1280, 720), f'size: {info!r}')
+    check(info['FrameRate'] == 30, f'frame rate: {info!r}')
+    check(re.fullmatch(r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ', info['PublishTime']), f'time: {info!r}')
+    check(info['RecordState'] == 'not_recording', f'record state: {info!r}')
+    # Filters, paging, XML and errors.
+    check(online_infos(expect_ok(online_list(AppName='live', StreamName='demo'), 'filter')),
+          'the app/stream filter lost the demo')
+    check(not online_infos(expect_ok(online_list(AppName='other'), 'filter')),
+          'the app filter matched another app')
+    check(not online_infos(expect_ok(online_list(DomainName='other.example.com'), 'domain')),
+          'another domain lists the demo')
+    check(expect_ok(online_list(PageNum='2', PageSize='1'), 'page 2')['TotalNum'] == 1,
+          'TotalNum on page 2')
+    xml = online_list(fmt='XML')
+    check(xml.status == 200 and '<LiveStreamOnlineInfo>' in xml.body
+          and '<StreamName>demo</StreamName>' in xml.body, f'XML reply: {xml!r}')
+    expect_error(S.client.call('DescribeLiveStreamsOnlineList', {}), 400, 'MissingParameter',
+                 'no DomainName')
+    for bad in ('0', '3001', 'x'):
+        expect_error(online_list(PageSize=bad), 400, 'InvalidParameter', f'PageSize {bad}')
+
+
 def test_sigterm():
     stop_daemon(S.daemon)
     check(S.secret not in S.daemon.text(), 'the daemon printed the secret')
+    check(not nginx_pids(S.data_dir), f'nginx still runs: {nginx_pids(S.data_dir)}')
 
 
 TESTS = [
@@ -448,6 +525,7 @@ TESTS = [
     test_stale_timestamp,
     test_throttling,
     test_restart_keeps_rules_and_nonces,
+    test_online_list_demo,
     test_sigterm,
 ]
 

@@ -109,7 +109,8 @@ def http_get(url):
 def test_help():
     r = run('--help')
     check(r.returncode == 0, f'--help exited {r.returncode}')
-    for option in ['--headless', '--data-dir', '--api-listen', '--create-access-key',
+    for option in ['--headless', '--data-dir', '--api-listen', '--ingest-port',
+                   '--create-access-key',
                    '--description', '--version', '--help']:
         check(re.search(r'^\s+(-\w, )?' + re.escape(option) + r'\b', r.stdout, re.M),
               f'--help does not list {option}:\n{r.stdout}')
@@ -133,6 +134,15 @@ def test_bad_api_listen():
             check('--api-listen' in r.stderr and bad in r.stderr,
                   f'--api-listen {bad!r}: unclear message {r.stderr!r}')
             check(r.stdout == '', f'--api-listen {bad!r} printed {r.stdout!r}')
+
+
+def test_bad_ingest_port():
+    for bad in ['0', '-1', '65536', '99999', 'abc', '']:
+        for mode in [[], ['--headless']]:
+            r = run(*mode, '--data-dir', temp_dir(), '--ingest-port', bad, timeout=20)
+            check(r.returncode != 0, f'{mode} --ingest-port {bad!r} exited 0')
+            check('--ingest-port' in r.stderr, f'--ingest-port {bad!r}: unclear message {r.stderr!r}')
+            check('ready' not in r.stdout, f'--ingest-port {bad!r} started the daemon')
 
 
 def test_usage_errors():
@@ -282,6 +292,7 @@ TESTS = [
     test_help,
     test_version,
     test_bad_api_listen,
+    test_bad_ingest_port,
     test_usage_errors,
     test_create_access_key,
     test_create_access_key_new_data_dir,
