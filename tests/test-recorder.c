@@ -12,6 +12,7 @@
 #include <json-glib/json-glib.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +24,13 @@
 #include "lt-test-utils.h"
 
 /* ---- running commands ---- */
+
+/* Children (nginx, the helper, ffmpeg feeders) die with the test, also when it aborts. */
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
 
 static char *
 run_command (const char * const *argv,
@@ -1138,7 +1146,7 @@ nginx_start (void)
   g_spawn_async (NULL, (char **) argv, NULL,
                  G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
                  G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                 NULL, NULL, &nginx->pid, &error);
+                 die_with_parent, NULL, &nginx->pid, &error);
   g_assert_no_error (error);
   g_test_queue_destroy (nginx_free, nginx);
   lt_test_wait_until (port_open, GUINT_TO_POINTER (nginx->port), 10000, "nginx to listen");
@@ -1327,7 +1335,7 @@ helper_spawn (const char * const *argv,
   g_spawn_async_with_pipes_and_fds (NULL, argv, NULL,
                                     G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH |
                                     (stdin_fd < 0 ? G_SPAWN_STDIN_FROM_DEV_NULL : 0),
-                                    NULL, NULL, stdin_fd, -1, -1, NULL, NULL, 0,
+                                    die_with_parent, NULL, stdin_fd, -1, -1, NULL, NULL, 0,
                                     &helper->pid, NULL, &out_fd, NULL, &error);
   g_assert_no_error (error);
   helper->lines = g_ptr_array_new_with_free_func (g_free);
@@ -1444,7 +1452,7 @@ test_crash (void)
   g_spawn_async_with_pipes_and_fds (NULL, ffmpeg_argv, NULL,
                                     G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
                                     G_SPAWN_STDIN_FROM_DEV_NULL,
-                                    NULL, NULL, -1, -1, -1, NULL, NULL, 0,
+                                    die_with_parent, NULL, -1, -1, -1, NULL, NULL, 0,
                                     &ffmpeg_pid, NULL, &pipe_fd, NULL, &error);
   g_assert_no_error (error);
   helper = helper_spawn (helper_argv, pipe_fd);
@@ -1551,7 +1559,7 @@ test_disk_full (void)
   g_spawn_async_with_pipes_and_fds (NULL, ffmpeg_argv, NULL,
                                     G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
                                     G_SPAWN_STDIN_FROM_DEV_NULL,
-                                    NULL, NULL, -1, -1, -1, NULL, NULL, 0,
+                                    die_with_parent, NULL, -1, -1, -1, NULL, NULL, 0,
                                     &ffmpeg_pid, NULL, &pipe_fd, NULL, &error);
   g_assert_no_error (error);
   helper = helper_spawn (argv, pipe_fd);
