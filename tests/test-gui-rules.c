@@ -19,6 +19,7 @@
 #include "lt-rule-editor-private.h"
 #include "lt-rule-tester-private.h"
 #include "lt-rules-page-private.h"
+#include "lt-test-gui.h"
 #include "lt-test-utils.h"
 #include "lt-window-private.h"
 
@@ -937,70 +938,6 @@ test_keyboard (Fixture       *fixture,
 
 /* Screenshots */
 
-static char *
-screenshot_path (const char *name)
-{
-  const char *dir = g_getenv ("LT_TEST_OUTPUT_DIR");
-  g_autofree char *screenshots = NULL;
-
-  if (dir == NULL)
-    dir = g_getenv ("G_TEST_BUILDDIR");
-  g_assert_nonnull (dir);
-  screenshots = g_build_filename (dir, "screenshots", NULL);
-  g_assert_cmpint (g_mkdir_with_parents (screenshots, 0755), ==, 0);
-  return g_build_filename (screenshots, name, NULL);
-}
-
-static void
-save_screenshot (GtkWidget  *widget,
-                 const char *name)
-{
-  g_autofree char *path = screenshot_path (name);
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GtkSnapshot) snapshot = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree guchar *pixels = NULL;
-  g_autoptr(GHashTable) colours = g_hash_table_new (g_direct_hash, g_direct_equal);
-  GskRenderer *renderer;
-  GStatBuf st;
-  int width, height;
-
-  /* Let layout, CSS and the frame clock settle. */
-  lt_test_spin (400);
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-  g_assert_cmpint (width, >=, 300);
-  g_assert_cmpint (height, >, 250);
-
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  g_assert_nonnull (node);
-
-  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  texture = gsk_renderer_render_texture (renderer, node,
-                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("Screenshot: %s", path);
-
-  /* Non-trivial: a real file, and far more than a handful of colours. */
-  g_assert_cmpint (g_stat (path, &st), ==, 0);
-  g_assert_cmpint (st.st_size, >, 20 * 1024);
-
-  pixels = g_malloc ((gsize) width * height * 4);
-  gdk_texture_download (texture, pixels, (gsize) width * 4);
-  for (gsize i = 0; i < (gsize) width * height; i += 7)
-    {
-      guint32 pixel;
-
-      memcpy (&pixel, pixels + i * 4, 4);
-      g_hash_table_add (colours, GUINT_TO_POINTER (pixel));
-    }
-  g_assert_cmpuint (g_hash_table_size (colours), >, 50);
-}
-
 static gboolean
 scroll_to_end (GtkWidget *widget)
 {
@@ -1070,15 +1007,15 @@ test_screenshots (Fixture       *fixture,
   set_tester (tester, "live.example.com", "live", "concert");
 
   adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_FORCE_LIGHT);
-  save_screenshot (GTK_WIDGET (fixture->window), "rules-page.png");
+  lt_test_save_screenshot (GTK_WIDGET (fixture->window), "rules-page.png");
   adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_FORCE_DARK);
-  save_screenshot (GTK_WIDGET (fixture->window), "rules-page-dark.png");
+  lt_test_save_screenshot (GTK_WIDGET (fixture->window), "rules-page-dark.png");
   adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_FORCE_LIGHT);
 
   /* The narrowest window (a phone): nothing may overflow. */
   gtk_window_set_default_size (GTK_WINDOW (fixture->window), 360, 720);
   lt_test_spin (300);
-  save_screenshot (GTK_WIDGET (fixture->window), "rules-page-narrow.png");
+  lt_test_save_screenshot (GTK_WIDGET (fixture->window), "rules-page-narrow.png");
   gtk_window_set_default_size (GTK_WINDOW (fixture->window), 1000, 760);
 
   /* The editor with a validation error showing. */
@@ -1095,7 +1032,7 @@ test_screenshots (Fixture       *fixture,
   set_field (editor, "m3u8.CycleDuration", "59");
   g_assert_nonnull (_lt_rule_editor_get_field_error (editor, "m3u8.CycleDuration"));
   scroll_to_end (GTK_WIDGET (editor));
-  save_screenshot (GTK_WIDGET (editor), "rule-editor.png");
+  lt_test_save_screenshot (GTK_WIDGET (editor), "rule-editor.png");
   close_editor (fixture, editor);
 
   /* The empty state. */
@@ -1108,7 +1045,7 @@ test_screenshots (Fixture       *fixture,
       store_remove (fixture->store, lt_rule_get_domain_name (rule), app, stream);
     }
   g_assert_cmpstr (_lt_rules_page_get_state (fixture->page), ==, "empty");
-  save_screenshot (GTK_WIDGET (fixture->window), "rules-page-empty.png");
+  lt_test_save_screenshot (GTK_WIDGET (fixture->window), "rules-page-empty.png");
 
   adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_DEFAULT);
 }
@@ -1173,7 +1110,7 @@ test_screenshots_zh_CN (Fixture       *fixture,
   explain = lt_rule_match_explain (_lt_rule_tester_get_winner (tester), LT_RULE_MATCH_APP,
                                    "live.example.com", "live", "concert");
   g_assert_true (g_str_has_prefix (_lt_rule_tester_get_result_subtitle (tester), explain));
-  save_screenshot (GTK_WIDGET (fixture->window), "rules-page-zh_CN.png");
+  lt_test_save_screenshot (GTK_WIDGET (fixture->window), "rules-page-zh_CN.png");
 
   editor = open_new_rule_editor (fixture);
   gtk_window_set_default_size (GTK_WINDOW (editor), 600, 1000);
@@ -1184,7 +1121,7 @@ test_screenshots_zh_CN (Fixture       *fixture,
   set_field (editor, "DelayTime", "14");
   g_assert_nonnull (_lt_rule_editor_get_field_error (editor, "DelayTime"));
   lt_test_wait_until ((LtTestCondition) gtk_widget_get_mapped, editor, 5000, "the editor");
-  save_screenshot (GTK_WIDGET (editor), "rule-editor-zh_CN.png");
+  lt_test_save_screenshot (GTK_WIDGET (editor), "rule-editor-zh_CN.png");
   close_editor (fixture, editor);
 }
 
@@ -1228,7 +1165,7 @@ app_check_cb (gpointer data)
   run->checked = TRUE;
 
   if (run->screenshot != NULL)
-    save_screenshot (GTK_WIDGET (window), run->screenshot);
+    lt_test_save_screenshot (GTK_WIDGET (window), run->screenshot);
 
   if (g_str_equal (state, "main"))
     {

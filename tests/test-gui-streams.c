@@ -14,6 +14,7 @@
 
 #include "lt-engine.h"
 #include "lt-test-publisher.h"
+#include "lt-test-gui.h"
 #include "lt-test-utils.h"
 #include "lt-window-private.h"
 
@@ -163,53 +164,6 @@ demo_enabled (gpointer data)
   return lt_engine_get_demo_enabled (fixture->engine);
 }
 
-static char *
-screenshot_path (const char *name)
-{
-  const char *dir = g_getenv ("LT_TEST_OUTPUT_DIR");
-  g_autofree char *screenshots = NULL;
-
-  if (dir == NULL)
-    dir = g_getenv ("G_TEST_BUILDDIR");
-  g_assert_nonnull (dir);
-  screenshots = g_build_filename (dir, "screenshots", NULL);
-  g_assert_cmpint (g_mkdir_with_parents (screenshots, 0755), ==, 0);
-  return g_build_filename (screenshots, name, NULL);
-}
-
-static void
-save_screenshot (GtkWidget  *widget,
-                 const char *name)
-{
-  g_autofree char *path = screenshot_path (name);
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GtkSnapshot) snapshot = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  GskRenderer *renderer;
-  GStatBuf st;
-  int width, height;
-
-  lt_test_spin (400);
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-  g_assert_cmpint (width, >=, 300);
-
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  g_assert_nonnull (node);
-
-  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  texture = gsk_renderer_render_texture (renderer, node,
-                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("Screenshot: %s", path);
-  g_assert_cmpint (g_stat (path, &st), ==, 0);
-  g_assert_cmpint (st.st_size, >, 20 * 1024);
-}
-
 static void
 clipboard_read_cb (GObject      *source,
                    GAsyncResult *result,
@@ -265,9 +219,9 @@ test_demo_online (Fixture       *fixture,
   g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "AAC"));
 
   adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_FORCE_LIGHT);
-  save_screenshot (GTK_WIDGET (fixture->window), "streams-page.png");
+  lt_test_save_screenshot (GTK_WIDGET (fixture->window), "streams-page.png");
   adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_FORCE_DARK);
-  save_screenshot (GTK_WIDGET (fixture->window), "streams-page-dark.png");
+  lt_test_save_screenshot (GTK_WIDGET (fixture->window), "streams-page-dark.png");
   adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_FORCE_LIGHT);
 
   /* Off with the switch: the stream goes, the empty state says how to publish. */
@@ -275,7 +229,7 @@ test_demo_online (Fixture       *fixture,
   lt_test_wait_until (demo_disabled, fixture, 5000, "the demo to be turned off");
   lt_test_wait_until (list_empty, fixture, 10000, "the demo row to go");
   g_assert_false (gtk_switch_get_state (GTK_SWITCH (_lt_streams_page_get_demo_switch (fixture->page))));
-  save_screenshot (GTK_WIDGET (fixture->window), "streams-page-empty.png");
+  lt_test_save_screenshot (GTK_WIDGET (fixture->window), "streams-page-empty.png");
   adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_DEFAULT);
 
   /* The choice is kept: the next start leaves the demo off. */

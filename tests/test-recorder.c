@@ -32,6 +32,23 @@ die_with_parent (gpointer user_data)
   prctl (PR_SET_PDEATHSIG, SIGKILL);
 }
 
+/* Starts ffmpeg (or any @argv) writing media to its stdout; returns the read end. */
+static int
+spawn_feeder (const char * const *argv,
+              GPid               *pid)
+{
+  g_autoptr(GError) error = NULL;
+  int out_fd = -1;
+
+  g_spawn_async_with_pipes_and_fds (NULL, argv, NULL,
+                                    G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
+                                    G_SPAWN_STDIN_FROM_DEV_NULL,
+                                    die_with_parent, NULL, -1, -1, -1, NULL, NULL, 0,
+                                    pid, NULL, &out_fd, NULL, &error);
+  g_assert_no_error (error);
+  return out_fd;
+}
+
 static char *
 run_command (const char * const *argv,
              gboolean            want_success,
@@ -1449,12 +1466,7 @@ test_crash (void)
 
   make_h264_flv (input, 20, "320x240");
   /* ffmpeg -re feeds the helper in real time through a pipe. */
-  g_spawn_async_with_pipes_and_fds (NULL, ffmpeg_argv, NULL,
-                                    G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
-                                    G_SPAWN_STDIN_FROM_DEV_NULL,
-                                    die_with_parent, NULL, -1, -1, -1, NULL, NULL, 0,
-                                    &ffmpeg_pid, NULL, &pipe_fd, NULL, &error);
-  g_assert_no_error (error);
+  pipe_fd = spawn_feeder (ffmpeg_argv, &ffmpeg_pid);
   helper = helper_spawn (helper_argv, pipe_fd);
   close (pipe_fd);
 
@@ -1556,12 +1568,7 @@ test_disk_full (void)
   LineCount count;
 
   make_h264_flv (input, 12, "320x240");
-  g_spawn_async_with_pipes_and_fds (NULL, ffmpeg_argv, NULL,
-                                    G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
-                                    G_SPAWN_STDIN_FROM_DEV_NULL,
-                                    die_with_parent, NULL, -1, -1, -1, NULL, NULL, 0,
-                                    &ffmpeg_pid, NULL, &pipe_fd, NULL, &error);
-  g_assert_no_error (error);
+  pipe_fd = spawn_feeder (ffmpeg_argv, &ffmpeg_pid);
   helper = helper_spawn (argv, pipe_fd);
   close (pipe_fd);
 

@@ -1,0 +1,72 @@
+/* lt-test-gui.c: helpers for the gui suite. */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "lt-test-gui.h"
+#include "lt-test-utils.h"
+
+static char *
+screenshot_path (const char *name)
+{
+  const char *dir = g_getenv ("LT_TEST_OUTPUT_DIR");
+  g_autofree char *screenshots = NULL;
+
+  if (dir == NULL)
+    dir = g_getenv ("G_TEST_BUILDDIR");
+  g_assert_nonnull (dir);
+  screenshots = g_build_filename (dir, "screenshots", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (screenshots, 0755), ==, 0);
+  return g_build_filename (screenshots, name, NULL);
+}
+
+void
+lt_test_save_screenshot (GtkWidget  *widget,
+                         const char *name)
+{
+  g_autofree char *path = screenshot_path (name);
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GtkSnapshot) snapshot = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree guchar *pixels = NULL;
+  g_autoptr(GHashTable) colours = g_hash_table_new (g_direct_hash, g_direct_equal);
+  GskRenderer *renderer;
+  GStatBuf st;
+  int width, height;
+
+  /* Let layout, CSS and the frame clock settle. */
+  lt_test_spin (400);
+  width = gtk_widget_get_width (widget);
+  height = gtk_widget_get_height (widget);
+  g_assert_cmpint (width, >=, 300);
+  g_assert_cmpint (height, >, 250);
+
+  paintable = gtk_widget_paintable_new (widget);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  g_assert_nonnull (node);
+
+  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  texture = gsk_renderer_render_texture (renderer, node,
+                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("Screenshot: %s", path);
+
+  /* Non-trivial: a real file, and far more than a handful of colours. */
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_size, >, 20 * 1024);
+
+  pixels = g_malloc ((gsize) width * height * 4);
+  gdk_texture_download (texture, pixels, (gsize) width * 4);
+  for (gsize i = 0; i < (gsize) width * height; i += 7)
+    {
+      guint32 pixel;
+
+      memcpy (&pixel, pixels + i * 4, 4);
+      g_hash_table_add (colours, GUINT_TO_POINTER (pixel));
+    }
+  g_assert_cmpuint (g_hash_table_size (colours), >, 50);
+}
