@@ -49,8 +49,8 @@ void       lt_catalog_open_async       (LtCatalog            *self,
 gboolean   lt_catalog_open_finish      (LtCatalog            *self,
                                         GAsyncResult         *result,
                                         GError              **error);
-/* Convenience for startup paths and tests: runs the main loop of the thread-default
- * context until the open completes. */
+/* Convenience for startup paths and tests: blocks the calling thread until the worker
+ * has opened and migrated the catalog (no main context is iterated meanwhile). */
 gboolean   lt_catalog_open_sync        (LtCatalog            *self,
                                         GError              **error);
 /* Finishes queued jobs, checkpoints and closes; later jobs fail with CLOSED. Blocks. */
