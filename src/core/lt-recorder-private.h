@@ -335,4 +335,14 @@ void              _lt_recorder_source_free  (LtRecorderSource            *source
 /* Same from a worker thread, for a pipeline that may be stuck. */
 void              _lt_recorder_source_free_in_background (LtRecorderSource *source);
 
+/* Shared with crash recovery (lt-recording-catalog.c), so that a file finished there gets
+ * the name the recorder would have given it. */
+/* ".m3u8", ".mp4", ".flv" */
+const char *_lt_recorder_format_extension  (LtRecordFormatKind  kind);
+/* Renames without replacing anything (the folders are made): a name taken already gets
+ * "_N" before its extension. Returns the path used, or NULL with errno in @saved_errno. */
+char       *_lt_recorder_rename_no_replace (const char         *from,
+                                            const char         *to,
+                                            int                *saved_errno);
+
 G_END_DECLS

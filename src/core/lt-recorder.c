@@ -472,12 +472,10 @@ path_with_suffix (const char *path,
   return g_strdup_printf ("%.*s_%u%s", (int) (dot - path), path, n, dot);
 }
 
-/* Renames without replacing anything: a name taken already gets "_N" before its
- * extension. Returns the name used. */
-static char *
-rename_no_replace (const char  *from,
-                   const char  *to,
-                   int         *saved_errno)
+char *
+_lt_recorder_rename_no_replace (const char  *from,
+                                const char  *to,
+                                int         *saved_errno)
 {
   g_autofree char *dir = g_path_get_dirname (to);
 
@@ -544,7 +542,7 @@ run_job (Job *job)
       if (g_strcmp0 (job->rename_from, job->rename_to) == 0)
         used = g_strdup (job->rename_to);
       else
-        used = rename_no_replace (job->rename_from, job->rename_to, &saved_errno);
+        used = _lt_recorder_rename_no_replace (job->rename_from, job->rename_to, &saved_errno);
       if (used == NULL)
         {
           /* The file stays under its open name; the event says so. */
@@ -646,8 +644,8 @@ expand_key (LtRecorder  *self,
   return lt_template_expand_with_extension (tmpl, &vars, extension, error);
 }
 
-static const char *
-format_extension (LtRecordFormatKind kind)
+const char *
+_lt_recorder_format_extension (LtRecordFormatKind kind)
 {
   switch (kind)
     {
@@ -948,7 +946,7 @@ format_open_file (LtRecorder     *self,
   g_clear_pointer (&f->key, g_free);
   g_clear_pointer (&f->path, g_free);
   f->key = expand_key (self, f->params->object_prefix, f->sequence, wall, wall,
-                       format_extension (f->kind), &error);
+                       _lt_recorder_format_extension (f->kind), &error);
   if (f->key == NULL)
     {
       fail_session (self, g_steal_pointer (&error));
@@ -1089,7 +1087,8 @@ format_close_file (LtRecorder *self,
     }
 
   final_key = expand_key (self, f->params->object_prefix, f->sequence, file->start_time,
-                          MAX (file->end_time, file->start_time), format_extension (f->kind),
+                          MAX (file->end_time, file->start_time),
+                          _lt_recorder_format_extension (f->kind),
                           &error);
   if (final_key == NULL)
     final_key = g_strdup (f->key);
@@ -1397,7 +1396,10 @@ process_sample (LtRecorder *self,
     for (guint i = 0; i < self->formats->len; i++)
       format_push (self, g_ptr_array_index (self->formats, i), slot == 0, &sample, wall);
 
-  self->position = MAX (self->position, dts + duration);
+  /* Where the timeline ends is where the last frame is shown, not decoded: with B-frames a
+   * connection may end on a P-frame shown after every frame decoded later, and the next
+   * connection (or a re-anchor) must start after it. */
+  self->position = MAX (self->position, MAX (dts, sample.pts) + duration);
   if (slot == 0)
     {
       self->last_video_dts = dts;
