@@ -157,8 +157,8 @@ create_raw_database (const char *path,
 
 static const char * const expected_tables[] = {
   "api_keys", "api_nonces", "callback_outbox", "events", "index_files", "ingest_sources",
-  "notify_configs", "recording_files", "rules", "session_pauses", "sessions", "slices",
-  "storage_targets", "streams", "upload_outbox", "upload_parts",
+  "notify_configs", "recording_files", "rule_sequences", "rules", "session_pauses",
+  "sessions", "slices", "storage_targets", "streams", "upload_outbox", "upload_parts",
 };
 
 static void

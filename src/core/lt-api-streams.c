@@ -8,7 +8,9 @@
  * VideoCodecId / AudioCodecId (the FLV codec ids the cloud uses: 7 H.264, 12 H.265,
  * 10 AAC, 2 MP3). What the cloud has no field for has a plain name: SourceKind
  * (push / pull / demo), VideoCodec / AudioCodec (names), Bitrate (kbit/s, the whole
- * stream) and RecordState. Unknown facts are left out rather than reported as 0.
+ * stream) and RecordState ("not_recording", "recording", "paused", … see
+ * lt_recording_state_to_string()), with RecordReasonCode / RecordReason saying why not or
+ * what failed, and RecordFormats. Unknown facts are left out rather than reported as 0.
  */
 #include "config.h"
 
@@ -92,8 +94,25 @@ url_args (LtStream *stream)
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
+typedef struct
+{
+  LtStreamRegistry   *registry;
+  LtRecordingManager *recordings;
+} Context;
+
+static void
+context_free (gpointer data)
+{
+  Context *context = data;
+
+  g_object_unref (context->registry);
+  g_clear_object (&context->recordings);
+  g_free (context);
+}
+
 static JsonObject *
-stream_to_info (LtStream *stream)
+stream_to_info (Context  *context,
+                LtStream *stream)
 {
   JsonObject *info = json_object_new ();
   GDateTime *since = lt_stream_get_online_since (stream);
@@ -146,8 +165,26 @@ stream_to_info (LtStream *stream)
   if (lt_stream_get_bitrate (stream) > 0)
     json_object_set_int_member (info, "Bitrate", lt_stream_get_bitrate (stream));
 
-  /* The recorder is not wired to the engine yet: nothing records. */
-  json_object_set_string_member (info, "RecordState", "not_recording");
+  {
+    LtRecording *recording = context->recordings != NULL
+      ? lt_recording_manager_lookup (context->recordings, lt_stream_get_key (stream)) : NULL;
+    LtRecordingState state = recording != NULL ? lt_recording_get_state (recording)
+                                               : LT_RECORDING_STATE_NOT_RECORDING;
+
+    json_object_set_string_member (info, "RecordState", lt_recording_state_to_string (state));
+    /* Why not, or what went wrong: the reason code when there is one, and the sentence. */
+    if (recording != NULL && lt_recording_get_reason_code (recording) != NULL)
+      json_object_set_string_member (info, "RecordReasonCode",
+                                     lt_recording_get_reason_code (recording));
+    if (recording != NULL && lt_recording_get_reason (recording) != NULL)
+      json_object_set_string_member (info, "RecordReason", lt_recording_get_reason (recording));
+    if (recording != NULL && lt_recording_get_formats (recording)[0] != NULL)
+      {
+        g_autofree char *formats = g_strjoinv (",", (char **) lt_recording_get_formats (recording));
+
+        json_object_set_string_member (info, "RecordFormats", formats);
+      }
+  }
 
   return info;
 }
@@ -156,7 +193,8 @@ static void
 describe_live_streams_online_list (LtApiRequest *request,
                                    gpointer      user_data)
 {
-  GListModel *streams = G_LIST_MODEL (user_data);
+  Context *context = user_data;
+  GListModel *streams = G_LIST_MODEL (context->registry);
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) matches = NULL;
   g_autoptr(JsonObject) result = NULL;
@@ -205,7 +243,7 @@ describe_live_streams_online_list (LtApiRequest *request,
   infos = json_array_new ();
   first = (guint64) (page_num - 1) * (guint64) page_size;
   for (guint64 i = first; i < matches->len && i < first + (guint64) page_size; i++)
-    json_array_add_object_element (infos, stream_to_info (g_ptr_array_index (matches, i)));
+    json_array_add_object_element (infos, stream_to_info (context, g_ptr_array_index (matches, i)));
 
   online = json_object_new ();
   json_object_set_array_member (online, "LiveStreamOnlineInfo", g_steal_pointer (&infos));
@@ -221,13 +259,19 @@ describe_live_streams_online_list (LtApiRequest *request,
 }
 
 void
-lt_api_streams_register (LtApiServer      *server,
-                         LtStreamRegistry *registry)
+lt_api_streams_register (LtApiServer        *server,
+                         LtStreamRegistry   *registry,
+                         LtRecordingManager *recordings)
 {
+  Context *context;
+
   g_return_if_fail (LT_IS_API_SERVER (server));
   g_return_if_fail (LT_IS_STREAM_REGISTRY (registry));
+  g_return_if_fail (recordings == NULL || LT_IS_RECORDING_MANAGER (recordings));
 
+  context = g_new0 (Context, 1);
+  context->registry = g_object_ref (registry);
+  context->recordings = recordings != NULL ? g_object_ref (recordings) : NULL;
   lt_api_server_add_action (server, "DescribeLiveStreamsOnlineList",
-                            describe_live_streams_online_list,
-                            g_object_ref (registry), g_object_unref);
+                            describe_live_streams_online_list, context, context_free);
 }

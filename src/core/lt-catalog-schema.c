@@ -306,6 +306,20 @@ static const char * const migrations[] = {
   "  message TEXT NOT NULL DEFAULT ''"
   ") STRICT;"
   "CREATE INDEX events_time ON events (time_us);",
+
+  /* 2: {Sequence} per rule triplet and format (SPEC 2: a per-rule counter). Keyed by the
+   * triplet rather than the rule's id so that a rule deleted and made again goes on
+   * counting: file names made from {Sequence} never repeat. next_sequence is the next
+   * number to hand out. (rules.next_sequence of migration 1 is unused: one counter for
+   * every format numbered a rule's m3u8, mp4 and flv files 1, 2, 3.) */
+  "CREATE TABLE rule_sequences ("
+  "  domain        TEXT NOT NULL COLLATE NOCASE,"
+  "  app           TEXT NOT NULL,"
+  "  stream        TEXT NOT NULL,"
+  "  format        TEXT NOT NULL CHECK (format IN ('m3u8', 'mp4', 'flv', 'cmaf')),"
+  "  next_sequence INTEGER NOT NULL CHECK (next_sequence >= 1),"
+  "  PRIMARY KEY (domain, app, stream, format)"
+  ") WITHOUT ROWID, STRICT;",
 };
 
 int

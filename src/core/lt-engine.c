@@ -26,9 +26,10 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "lt-api-recording.h"
 #include "lt-api-rules.h"
 #include "lt-api-streams.h"
-#include "lt-engine.h"
+#include "lt-engine-private.h"
 #include "lt-storage.h"
 
 #define SETTINGS_SCHEMA_ID   APP_ID
@@ -36,39 +37,11 @@
 #define ACCESS_KEY_ID_PREFIX "LTAK"
 #define ACCESS_KEY_ID_RANDOM_LENGTH 20
 #define ACCESS_KEY_SECRET_LENGTH    30
+/* Where the first run records the demo stream. */
+#define DEMO_BUCKET "demo"
+/* How long an exit waits for the recordings to close their files. */
+#define RECORDING_SHUTDOWN_TIMEOUT_MS 10000
 
-struct _LtEngine
-{
-  GObject        parent_instance;
-
-  char          *data_dir;
-  gboolean       data_dir_given;
-  GError        *data_dir_error;
-
-  char          *api_listen;
-  gboolean       api_listen_set;
-
-  GSettings     *settings;
-  LtCatalog     *catalog;
-  LtRuleStore   *rule_store;
-  LtSecretStore *secret_store;
-  LtApiServer   *api_server;
-  char          *local_storage_root;
-  GError        *api_error;      /* why the control API does not listen, or NULL */
-
-  gboolean        ingest_enabled;
-  guint           ingest_port;   /* as set; 0: the setting */
-  LtStreamRegistry *registry;
-  LtIngestServer *ingest_server;
-  LtDemoSource   *demo_source;
-  GListStore     *pull_sources;
-  gboolean        demo_enabled;
-
-  guint          starting : 1;
-  guint          started : 1;
-  guint          catalog_opening : 1;
-  guint          shut_down : 1;
-};
 
 G_DEFINE_TYPE (LtEngine, lt_engine, G_TYPE_OBJECT)
 
@@ -371,6 +344,8 @@ lt_engine_constructed (GObject *object)
   self->secret_store = lt_secret_store_new (self->data_dir);
   self->registry = lt_stream_registry_new ();
   self->pull_sources = g_list_store_new (LT_TYPE_PULL_SOURCE);
+  self->recording = lt_recording_manager_new (self->catalog, self->rule_store, self->registry,
+                                              self->local_storage_root);
 }
 
 static void
@@ -381,6 +356,7 @@ lt_engine_dispose (GObject *object)
   lt_engine_shutdown (self);
 
   g_clear_object (&self->api_server);
+  g_clear_object (&self->recording);
   g_clear_object (&self->demo_source);
   g_clear_object (&self->pull_sources);
   g_clear_object (&self->ingest_server);
@@ -400,6 +376,7 @@ lt_engine_finalize (GObject *object)
 
   g_clear_pointer (&self->data_dir, g_free);
   g_clear_pointer (&self->local_storage_root, g_free);
+  g_clear_pointer (&self->default_domain, g_free);
   g_clear_error (&self->api_error);
   g_clear_pointer (&self->api_listen, g_free);
   g_clear_error (&self->data_dir_error);
@@ -629,6 +606,9 @@ start_fail (LtEngine *self,
 
 static void start_ingest (LtEngine *self,
                           GTask    *task);
+static void start_recording_cb (GObject      *source,
+                                GAsyncResult *result,
+                                gpointer      user_data);
 
 static void
 start_rules_loaded_cb (GObject      *source,
@@ -650,9 +630,33 @@ start_rules_loaded_cb (GObject      *source,
   if (start_check_shut_down (self, task))
     return;
 
+  /* Before any stream: what the last run left is recovered first. */
+  lt_recording_manager_start_async (self->recording, g_task_get_cancellable (task),
+                                    start_recording_cb, g_object_ref (task));
+}
+
+static void
+start_recording_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  LtEngine *self = g_task_get_source_object (task);
+  GError *error = NULL;
+
+  if (!lt_recording_manager_start_finish (LT_RECORDING_MANAGER (source), result, &error))
+    {
+      start_fail (self, task, error);
+      return;
+    }
+
+  if (start_check_shut_down (self, task))
+    return;
+
   self->api_server = lt_api_server_new (self->catalog, self->secret_store);
   lt_api_rules_register (self->api_server, self->rule_store);
-  lt_api_streams_register (self->api_server, self->registry);
+  lt_api_streams_register (self->api_server, self->registry, self->recording);
+  lt_api_recording_register (self->api_server, self->recording);
 
   /* A busy address does not stop the engine: the console works without the API and
    * shows why; the daemon, which exists for the API, treats it as fatal. */
@@ -773,6 +777,11 @@ lt_engine_shutdown (LtEngine *self)
 
   if (self->api_server != NULL)
     lt_api_server_disconnect (self->api_server);
+
+  /* The recordings close their files first (an orderly exit ends the sessions), while
+   * the catalog still takes their rows. */
+  if (self->recording != NULL)
+    lt_recording_manager_shutdown (self->recording, RECORDING_SHUTDOWN_TIMEOUT_MS);
 
   /* Consumers first, then nginx (which blocks until the process is gone). */
   if (self->demo_source != NULL)
@@ -970,6 +979,7 @@ typedef struct
   char    *app;
   char    *stream;
   gboolean enabled;
+  gboolean created;   /* the demo row, made by this start: the first run */
 } SourceRow;
 
 static void
@@ -1016,6 +1026,7 @@ load_sources_job (sqlite3  *db,
   g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (source_row_free);
   sqlite3_stmt *stmt = NULL;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  gboolean first_run;
   int rc;
 
   rc = sqlite3_prepare_v2 (db,
@@ -1040,6 +1051,7 @@ load_sources_job (sqlite3  *db,
       sqlite_fail (db, rc, error);
       return NULL;
     }
+  first_run = sqlite3_changes (db) > 0;
 
   rc = sqlite3_prepare_v2 (db,
                            "SELECT kind, uri, domain, app, stream, enabled "
@@ -1060,6 +1072,7 @@ load_sources_job (sqlite3  *db,
       row->app = column_dup (stmt, 3);
       row->stream = column_dup (stmt, 4);
       row->enabled = sqlite3_column_int (stmt, 5) != 0;
+      row->created = first_run && g_strcmp0 (row->kind, "demo") == 0;
       g_ptr_array_add (rows, row);
     }
   sqlite3_finalize (stmt);
@@ -1097,6 +1110,52 @@ ingest_started_cb (GObject      *source,
 }
 
 static void
+demo_rule_added_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(LtEngine) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* An operator who made a rule of that name already knows what they want: keep theirs. */
+  if (!lt_rule_store_add_finish (LT_RULE_STORE (source), result, &error))
+    g_message ("The demo stream’s recording rule was not added: %s", error->message);
+  if (!self->shut_down && self->demo_enabled)
+    lt_demo_source_start (self->demo_source);
+}
+
+/* The first run records the demo stream (m3u8 + mp4 into the "demo" bucket of the local
+ * target), so that a new user sees a recording happen; the rule is an ordinary one, shown
+ * on the Rules page, to change or delete. The demo starts once the rule is in place. */
+static void
+add_demo_rule (LtEngine *self)
+{
+  g_autoptr(GHashTable) params = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LtRule) rule = NULL;
+
+  g_hash_table_insert (params, "DomainName", self->default_domain);
+  g_hash_table_insert (params, "AppName", LT_DEMO_DEFAULT_APP);
+  g_hash_table_insert (params, "StreamName", LT_DEMO_DEFAULT_STREAM);
+  g_hash_table_insert (params, "OssEndpoint", LT_STORAGE_LOCAL_TARGET);
+  g_hash_table_insert (params, "OssBucket", DEMO_BUCKET);
+  g_hash_table_insert (params, "RecordFormat.1.Format", "m3u8");
+  g_hash_table_insert (params, "RecordFormat.1.SliceDuration", "6");
+  g_hash_table_insert (params, "RecordFormat.2.Format", "mp4");
+  rule = lt_rule_new_from_params (params, now, &error);
+  if (rule == NULL)
+    {
+      /* Only a default domain the rules refuse gets here. */
+      g_message ("No recording rule for the demo stream: %s", error->message);
+      lt_demo_source_start (self->demo_source);
+      return;
+    }
+  lt_rule_store_add_async (self->rule_store, rule, NULL, demo_rule_added_cb,
+                           g_object_ref (self));
+}
+
+static void
 start_sources_loaded_cb (GObject      *source,
                          GAsyncResult *result,
                          gpointer      user_data)
@@ -1106,6 +1165,7 @@ start_sources_loaded_cb (GObject      *source,
   g_autoptr(GPtrArray) rows = NULL;
   GError *error = NULL;
   gboolean demo = FALSE;
+  gboolean first_run = FALSE;
 
   rows = lt_catalog_run_finish (LT_CATALOG (source), result, &error);
   if (rows == NULL)
@@ -1124,6 +1184,7 @@ start_sources_loaded_cb (GObject      *source,
       if (g_strcmp0 (row->kind, "demo") == 0)
         {
           demo = row->enabled;
+          first_run = row->created;
         }
       else if (g_strcmp0 (row->kind, "pull") == 0)
         {
@@ -1146,7 +1207,9 @@ start_sources_loaded_cb (GObject      *source,
 
   self->demo_source = lt_demo_source_new (self->ingest_server, NULL, NULL);
   set_demo_enabled (self, demo);
-  if (demo)
+  if (demo && first_run)
+    add_demo_rule (self);
+  else if (demo)
     lt_demo_source_start (self->demo_source);
 
   /* Not awaited: the engine runs whether or not nginx comes up. */
@@ -1186,6 +1249,8 @@ start_ingest (LtEngine *self,
       default_domain = g_strdup (LT_DEFAULT_DOMAIN);
     }
 
+  g_free (self->default_domain);
+  self->default_domain = g_strdup (default_domain);
   self->ingest_server = lt_ingest_server_new (self->registry, runtime_dir);
   lt_ingest_server_set_port (self->ingest_server, port);
   lt_ingest_server_set_default_domain (self->ingest_server, default_domain);
@@ -1370,4 +1435,12 @@ lt_engine_set_demo_enabled_finish (LtEngine      *self,
                         lt_engine_set_demo_enabled_async, FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+LtRecordingManager *
+lt_engine_get_recording_manager (LtEngine *self)
+{
+  g_return_val_if_fail (LT_IS_ENGINE (self), NULL);
+
+  return self->recording;
 }

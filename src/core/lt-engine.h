@@ -11,6 +11,7 @@
 #include "lt-demo-source.h"
 #include "lt-ingest-server.h"
 #include "lt-pull-source.h"
+#include "lt-recording-manager.h"
 #include "lt-rule-store.h"
 #include "lt-stream-registry.h"
 #include "lt-secret-store.h"
@@ -25,6 +26,7 @@ typedef enum
   LT_ENGINE_ERROR_FAILED,
   LT_ENGINE_ERROR_INVALID_LISTEN,   /* not "HOST:PORT" / "[IPv6]:PORT" */
   LT_ENGINE_ERROR_NOT_STARTED,      /* the catalog is not open yet (or was shut down) */
+  LT_ENGINE_ERROR_SOURCE_EXISTS,    /* a pull source or the demo has this identity */
 } LtEngineError;
 
 GQuark lt_engine_error_quark (void);
@@ -120,5 +122,61 @@ void           lt_engine_set_demo_enabled_async  (LtEngine     *self,
 gboolean       lt_engine_set_demo_enabled_finish (LtEngine     *self,
                                                   GAsyncResult *result,
                                                   GError      **error);
+
+/* Added (recording, issue 3). ---------------------------------------------------------- */
+
+/* The recording manager (always there; it follows the streams from a successful start on). */
+LtRecordingManager *lt_engine_get_recording_manager (LtEngine *self);
+
+/* Pull sources (see lt-engine-sources.c). Each is a row of the catalog's ingest_sources
+ * and an LtPullSource in lt_engine_get_pull_sources(). @domain NULL or "" takes the host
+ * of @uri (or the default domain). Errors: LT_PULL_SOURCE_ERROR_* for a bad URI or name,
+ * LT_ENGINE_ERROR_SOURCE_EXISTS when the identity is taken (another source, the demo). */
+void          lt_engine_add_pull_source_async     (LtEngine     *self,
+                                                   const char   *uri,
+                                                   const char   *domain,
+                                                   const char   *app,
+                                                   const char   *stream,
+                                                   gboolean      enabled,
+                                                   GCancellable *cancellable,
+                                                   GAsyncReadyCallback callback,
+                                                   gpointer      user_data);
+/* Transfer full: the new source, already in the list. */
+LtPullSource *lt_engine_add_pull_source_finish    (LtEngine     *self,
+                                                   GAsyncResult *result,
+                                                   GError      **error);
+/* Replaces @source's settings: a new LtPullSource takes its place in the list (the old
+ * one is disabled). */
+void          lt_engine_update_pull_source_async  (LtEngine     *self,
+                                                   LtPullSource *source,
+                                                   const char   *uri,
+                                                   const char   *domain,
+                                                   const char   *app,
+                                                   const char   *stream,
+                                                   gboolean      enabled,
+                                                   GCancellable *cancellable,
+                                                   GAsyncReadyCallback callback,
+                                                   gpointer      user_data);
+LtPullSource *lt_engine_update_pull_source_finish (LtEngine     *self,
+                                                   GAsyncResult *result,
+                                                   GError      **error);
+/* Turns @source on or off and remembers it in the catalog. */
+void          lt_engine_set_pull_source_enabled_async  (LtEngine     *self,
+                                                        LtPullSource *source,
+                                                        gboolean      enabled,
+                                                        GCancellable *cancellable,
+                                                        GAsyncReadyCallback callback,
+                                                        gpointer      user_data);
+gboolean      lt_engine_set_pull_source_enabled_finish (LtEngine     *self,
+                                                        GAsyncResult *result,
+                                                        GError      **error);
+void          lt_engine_remove_pull_source_async  (LtEngine     *self,
+                                                   LtPullSource *source,
+                                                   GCancellable *cancellable,
+                                                   GAsyncReadyCallback callback,
+                                                   gpointer      user_data);
+gboolean      lt_engine_remove_pull_source_finish (LtEngine     *self,
+                                                   GAsyncResult *result,
+                                                   GError      **error);
 
 G_END_DECLS

@@ -128,6 +128,7 @@ lt_pull_source_check_uri (const char  *uri,
   static const char * const schemes[] = {
     "rtmp", "rtmps", "rtsp", "rtsps", "srt", "http", "https", "file",
   };
+  g_autofree char *protocol = NULL;
   g_autofree char *scheme = NULL;
 
   if (uri == NULL || !gst_uri_is_valid (uri))
@@ -137,7 +138,8 @@ lt_pull_source_check_uri (const char  *uri,
       return FALSE;
     }
 
-  scheme = g_ascii_strdown (gst_uri_get_protocol (uri), -1);
+  protocol = gst_uri_get_protocol (uri);
+  scheme = g_ascii_strdown (protocol, -1);
   for (guint i = 0; i < G_N_ELEMENTS (schemes); i++)
     if (g_str_equal (scheme, schemes[i]))
       return TRUE;
@@ -1184,6 +1186,7 @@ lt_pull_source_new (LtStreamRegistry  *registry,
 {
   g_autofree char *derived = NULL;
   g_autofree char *lower = NULL;
+  g_autofree char *protocol = NULL;
   g_autofree char *scheme = NULL;
   g_autofree char *path = NULL;
   LtPullSource *self;
@@ -1213,7 +1216,8 @@ lt_pull_source_new (LtStreamRegistry  *registry,
                        "name", name,
                        NULL);
 
-  scheme = g_ascii_strdown (gst_uri_get_protocol (uri), -1);
+  protocol = gst_uri_get_protocol (uri);
+  scheme = g_ascii_strdown (protocol, -1);
   path = gst_uri_get_location (uri);
   self->pace = g_str_equal (scheme, "file") ||
                (path != NULL && (strstr (path, ".m3u8") != NULL));

@@ -1,0 +1,1308 @@
+/* lt-recording-manager.c: streams in, recording sessions out (SPEC section 3).
+ *
+ * One Entry per stream identity that is online or still has a session. An entry's
+ * session is an LtRecorder plus its catalog identity (LtSessionRow); the recorder keeps
+ * the merge window itself, the manager decides when a session starts, resumes or ends and
+ * turns the recorder's reports into catalog jobs.
+ *
+ * Decisions are made when a stream comes online, with the rule of highest priority as it
+ * is then (a rule changed later applies from the next publish): an exclusion rule, a
+ * StartTime/EndTime window that is not open, OnDemand 1 (needs the on-demand callback,
+ * not built yet), OnDemand 2 without record=1|true, or OnDemand 7 mean "not recording",
+ * and the LtRecording says why. A window that opens while the stream is online starts the
+ * recording then; one that closes ends it.
+ */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+#include "lt-recording-catalog.h"
+#include "lt-recording-manager.h"
+#include "lt-recording-private.h"
+#include "lt-storage.h"
+
+
+
+G_DEFINE_QUARK (lt-recording-error-quark, lt_recording_error)
+
+const char *
+lt_recording_error_code_name (LtRecordingError code)
+{
+  switch (code)
+    {
+    case LT_RECORDING_ERROR_STREAM_NOT_FOUND:
+      return "InvalidStream.NotFound";
+    case LT_RECORDING_ERROR_CONFIG_NOT_FOUND:
+      return "InvalidConfig.NotFound";
+    case LT_RECORDING_ERROR_TASK_ALREADY_STARTED:
+      return "TaskAlreadyStarted";
+    case LT_RECORDING_ERROR_TASK_NOT_FOUND:
+      return "TaskNotFound";
+    case LT_RECORDING_ERROR_INVALID_TASK_STATUS:
+      return "InvalidTaskStatus";
+    case LT_RECORDING_ERROR_INVALID_PARAMETER:
+      return "InvalidParameter";
+    case LT_RECORDING_ERROR_FAILED:
+    default:
+      return "InternalError";
+    }
+}
+
+guint
+lt_recording_error_http_status (LtRecordingError code)
+{
+  switch (code)
+    {
+    case LT_RECORDING_ERROR_STREAM_NOT_FOUND:
+    case LT_RECORDING_ERROR_CONFIG_NOT_FOUND:
+    case LT_RECORDING_ERROR_TASK_NOT_FOUND:
+      return 404;
+    case LT_RECORDING_ERROR_TASK_ALREADY_STARTED:
+    case LT_RECORDING_ERROR_INVALID_TASK_STATUS:
+      return 409;
+    case LT_RECORDING_ERROR_INVALID_PARAMETER:
+      return 400;
+    case LT_RECORDING_ERROR_FAILED:
+    default:
+      return 500;
+    }
+}
+
+gboolean
+lt_record_command_from_string (const char      *string,
+                               LtRecordCommand *command)
+{
+  static const struct { const char *name; LtRecordCommand command; } commands[] = {
+    { "start", LT_RECORD_COMMAND_START },
+    { "stop", LT_RECORD_COMMAND_STOP },
+    { "cancel_delay", LT_RECORD_COMMAND_CANCEL_DELAY },
+    { "restart", LT_RECORD_COMMAND_RESTART },
+  };
+
+  for (guint i = 0; string != NULL && i < G_N_ELEMENTS (commands); i++)
+    if (strcmp (string, commands[i].name) == 0)
+      {
+        *command = commands[i].command;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* {Sequence} counters, shared with the recorders' streaming threads. */
+typedef struct
+{
+  gatomicrefcount  ref_count;
+  GMutex           lock;
+  GHashTable      *next;   /* _lt_recording_sequence_key() → gint64* */
+} Sequences;
+
+static Sequences *
+sequences_ref (Sequences *seq)
+{
+  g_atomic_ref_count_inc (&seq->ref_count);
+  return seq;
+}
+
+static void
+sequences_unref (Sequences *seq)
+{
+  if (!g_atomic_ref_count_dec (&seq->ref_count))
+    return;
+  g_mutex_clear (&seq->lock);
+  g_hash_table_unref (seq->next);
+  g_free (seq);
+}
+
+typedef struct
+{
+  Sequences *sequences;
+  char      *keys[LT_RECORD_FORMAT_KIND_COUNT];
+} SequenceFuncData;
+
+static void
+sequence_func_data_free (gpointer data)
+{
+  SequenceFuncData *sfd = data;
+
+  sequences_unref (sfd->sequences);
+  for (guint i = 0; i < LT_RECORD_FORMAT_KIND_COUNT; i++)
+    g_free (sfd->keys[i]);
+  g_free (sfd);
+}
+
+/* Streaming thread: must not block (a short lock, no I/O). */
+static guint64
+allocate_sequence (LtRecordFormatKind format,
+                   gpointer           user_data)
+{
+  SequenceFuncData *sfd = user_data;
+  Sequences *seq = sfd->sequences;
+  gint64 *next;
+  guint64 value;
+
+  g_mutex_lock (&seq->lock);
+  next = g_hash_table_lookup (seq->next, sfd->keys[format]);
+  if (next == NULL)
+    {
+      next = g_new (gint64, 1);
+      *next = 1;
+      g_hash_table_insert (seq->next, g_strdup (sfd->keys[format]), next);
+    }
+  value = (guint64) (*next)++;
+  g_mutex_unlock (&seq->lock);
+  return value;
+}
+
+typedef struct
+{
+  LtRecordingManager *self;          /* unowned: entries never outlive the manager */
+  char               *key;
+  LtRecording        *recording;
+  LtStream           *stream;        /* online now, or NULL */
+
+  /* The session, while there is one. */
+  LtRecorder         *recorder;
+  LtSessionRow       *row;
+  LtRule             *rule;
+  LtRecorderState     recorder_state;
+  const char         *pause_reason;  /* for the next pause: "offline", "manual_stop" */
+  const char         *end_reason;    /* set by whoever ends the session */
+  gboolean            operator_stopped;
+  gboolean            paused;        /* a pause is open in the catalog */
+
+  guint               highlight_id;
+  guint               window_id;     /* the schedule: window opens (no session) / closes */
+} Entry;
+
+struct _LtRecordingManager
+{
+  GObject             parent_instance;
+
+  LtCatalog          *catalog;
+  LtRuleStore        *rules;
+  LtStreamRegistry   *registry;
+  char               *local_root;
+
+  GListStore         *recordings;    /* LtRecording, in the order entries appeared */
+  GHashTable         *entries;       /* key → Entry */
+  Sequences          *sequences;
+
+  gulong              online_id;
+  gulong              offline_id;
+  guint               pending_stops;
+  LtRecoveryStats     recovery;
+
+  guint               started : 1;
+  guint               shut_down : 1;
+};
+
+G_DEFINE_FINAL_TYPE (LtRecordingManager, lt_recording_manager, G_TYPE_OBJECT)
+
+static void entry_evaluate      (Entry      *entry);
+static void entry_stop_session  (Entry      *entry,
+                                 const char *end_reason);
+
+/* ---- entries ---- */
+
+static void
+entry_clear_timers (Entry *entry)
+{
+  g_clear_handle_id (&entry->highlight_id, g_source_remove);
+  g_clear_handle_id (&entry->window_id, g_source_remove);
+}
+
+static void
+entry_free (gpointer data)
+{
+  Entry *entry = data;
+
+  entry_clear_timers (entry);
+  if (entry->recorder != NULL)
+    g_signal_handlers_disconnect_by_data (entry->recorder, entry);
+  g_clear_object (&entry->recorder);
+  g_clear_pointer (&entry->row, _lt_session_row_unref);
+  g_clear_object (&entry->rule);
+  g_clear_object (&entry->stream);
+  g_clear_object (&entry->recording);
+  g_free (entry->key);
+  g_free (entry);
+}
+
+static Entry *
+entry_get (LtRecordingManager *self,
+           LtStream           *stream)
+{
+  const char *key = lt_stream_get_key (stream);
+  Entry *entry = g_hash_table_lookup (self->entries, key);
+
+  if (entry != NULL)
+    return entry;
+
+  entry = g_new0 (Entry, 1);
+  entry->self = self;
+  entry->key = g_strdup (key);
+  entry->recording = _lt_recording_new (lt_stream_get_domain (stream), lt_stream_get_app (stream),
+                                        lt_stream_get_name (stream), key);
+  g_hash_table_insert (self->entries, entry->key, entry);
+  g_list_store_append (self->recordings, entry->recording);
+  return entry;
+}
+
+/* Drops the entry once nothing is left of it: no stream online, no session. */
+static void
+entry_maybe_remove (Entry *entry)
+{
+  LtRecordingManager *self = entry->self;
+  guint position;
+
+  if (entry->stream != NULL || entry->recorder != NULL)
+    return;
+  if (g_list_store_find (self->recordings, entry->recording, &position))
+    g_list_store_remove (self->recordings, position);
+  g_hash_table_remove (self->entries, entry->key);
+}
+
+static Entry *
+entry_for_recorder (LtRecordingManager *self,
+                    LtRecorder         *recorder)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->entries);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (((Entry *) value)->recorder == recorder)
+      return value;
+  return NULL;
+}
+
+static void
+entry_set_not_recording (Entry      *entry,
+                         const char *reason)
+{
+  _lt_recording_set_state (entry->recording, LT_RECORDING_STATE_NOT_RECORDING);
+  _lt_recording_set_reason (entry->recording, NULL, reason);
+  _lt_recording_set_trigger (entry->recording, LT_RECORDING_TRIGGER_NONE);
+}
+
+static void
+entry_fail (Entry        *entry,
+            const char   *code,
+            const char   *message)
+{
+  _lt_recording_set_state (entry->recording, LT_RECORDING_STATE_FAILED);
+  _lt_recording_set_reason (entry->recording, code, message);
+}
+
+/* ---- decisions ---- */
+
+typedef struct
+{
+  LtRule             *rule;      /* transfer none: the store's */
+  LtRecordingTrigger  trigger;
+  char               *reason;    /* why not, when not recording */
+  gint64              opens_at;  /* Unix s: the window opens later (re-evaluate then) */
+} Decision;
+
+static gboolean
+push_arg_says_record (LtStream *stream)
+{
+  const char *value = lt_stream_get_publish_arg (stream, "record");
+
+  return value != NULL && (g_strcmp0 (value, "1") == 0 || g_ascii_strcasecmp (value, "true") == 0);
+}
+
+static char *
+format_local_time (gint64 unix_time)
+{
+  g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc (unix_time);
+  g_autoptr(GDateTime) local = utc != NULL ? g_date_time_to_local (utc) : NULL;
+
+  return local != NULL ? g_date_time_format (local, "%x %X") : g_strdup ("?");
+}
+
+static gboolean
+decide (LtRecordingManager *self,
+        LtStream           *stream,
+        Decision           *decision)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  LtRule *rule;
+
+  memset (decision, 0, sizeof *decision);
+  rule = lt_rule_store_match (self->rules, lt_stream_get_domain (stream),
+                              lt_stream_get_app (stream), lt_stream_get_name (stream), NULL);
+  if (rule == NULL)
+    {
+      decision->reason = g_strdup (_("No recording rule matches this stream."));
+      return FALSE;
+    }
+  decision->rule = rule;
+  if (lt_rule_is_exclusion (rule))
+    {
+      decision->reason = g_strdup_printf (_("The rule for %s/%s/%s has no formats: it excludes "
+                                            "this stream from recording."),
+                                          lt_rule_get_domain_name (rule),
+                                          lt_rule_get_app_name (rule),
+                                          lt_rule_get_stream_name (rule));
+      return FALSE;
+    }
+  if (lt_rule_get_start_time (rule) > 0 && !lt_rule_is_active_at (rule, now))
+    {
+      g_autofree char *start = format_local_time (lt_rule_get_start_time (rule));
+      g_autofree char *end = format_local_time (lt_rule_get_end_time (rule));
+
+      if (now < lt_rule_get_start_time (rule))
+        {
+          decision->opens_at = lt_rule_get_start_time (rule);
+          decision->reason = g_strdup_printf (_("The rule records from %s to %s; waiting for "
+                                                "the window to open."), start, end);
+        }
+      else
+        decision->reason = g_strdup_printf (_("The rule’s recording window (%s to %s) has "
+                                              "closed."), start, end);
+      return FALSE;
+    }
+
+  switch (lt_rule_get_on_demand (rule))
+    {
+    case LT_ON_DEMAND_AUTOMATIC:
+      decision->trigger = lt_rule_get_start_time (rule) > 0 ? LT_RECORDING_TRIGGER_SCHEDULED
+                                                            : LT_RECORDING_TRIGGER_AUTO;
+      return TRUE;
+    case LT_ON_DEMAND_PUSH_ARG:
+      if (push_arg_says_record (stream))
+        {
+          decision->trigger = LT_RECORDING_TRIGGER_PUSH_ARG;
+          return TRUE;
+        }
+      decision->reason = g_strdup (_("The rule records only streams published with "
+                                     "“record=1” in the address (OnDemand 2)."));
+      return FALSE;
+    case LT_ON_DEMAND_URL:
+      decision->reason = g_strdup (_("The rule asks an on-demand address whether to record "
+                                     "(OnDemand 1); this version does not ask yet, so the "
+                                     "stream is not recorded."));
+      return FALSE;
+    case LT_ON_DEMAND_MANUAL:
+    default:
+      decision->reason = g_strdup (_("The rule records only when started by hand "
+                                     "(OnDemand 7)."));
+      return FALSE;
+    }
+}
+
+/* ---- the recorder's reports ---- */
+
+static void
+recorder_file_opened_cb (LtRecorder            *recorder,
+                         const LtRecordingFile *file,
+                         gpointer               user_data)
+{
+  Entry *entry = user_data;
+
+  _lt_recording_catalog_file_opened (entry->self->catalog, entry->row, file);
+  _lt_recording_set_current_file (entry->recording, lt_record_format_kind_to_string (file->format),
+                                  file);
+}
+
+static void
+recorder_slice_closed_cb (LtRecorder             *recorder,
+                          const LtRecordingSlice *slice,
+                          gpointer                user_data)
+{
+  Entry *entry = user_data;
+  const char *format = lt_record_format_kind_to_string (slice->format);
+  const LtRecordingFile *current;
+
+  _lt_recording_catalog_slice_closed (entry->self->catalog, entry->row, slice);
+
+  /* The console shows the playlist growing. */
+  current = lt_recording_get_current_file (entry->recording, format);
+  if (current != NULL && g_strcmp0 (current->path, slice->playlist_path) == 0)
+    {
+      g_autoptr(LtRecordingFile) grown = lt_recording_file_copy (current);
+
+      grown->size += slice->size;
+      grown->duration += slice->duration;
+      grown->n_slices++;
+      grown->width = slice->width;
+      grown->height = slice->height;
+      _lt_recording_set_current_file (entry->recording, format, grown);
+    }
+}
+
+static void
+recorder_file_closed_cb (LtRecorder            *recorder,
+                         const LtRecordingFile *file,
+                         gpointer               user_data)
+{
+  Entry *entry = user_data;
+  const char *format = lt_record_format_kind_to_string (file->format);
+  const LtRecordingFile *current;
+
+  _lt_recording_catalog_file_closed (entry->self->catalog, entry->row, file);
+  current = lt_recording_get_current_file (entry->recording, format);
+  if (current != NULL && g_strcmp0 (current->path, file->open_path) == 0)
+    _lt_recording_set_current_file (entry->recording, format, NULL);
+}
+
+static void
+recorder_error_cb (LtRecorder   *recorder,
+                   const GError *error,
+                   int           format,
+                   gpointer      user_data)
+{
+  Entry *entry = user_data;
+  const char *code = error->domain == LT_RECORDER_ERROR
+                     ? lt_recorder_error_reason (error->code) : "InternalError";
+  g_autofree char *subject = g_strdup_printf ("%s/%s/%s",
+                                              lt_recording_get_domain (entry->recording),
+                                              lt_recording_get_app (entry->recording),
+                                              lt_recording_get_stream_name (entry->recording));
+
+  g_message ("Recording %s: %s (%s)", subject, error->message, code);
+  _lt_recording_set_reason (entry->recording, code, error->message);
+  lt_catalog_add_event_async (entry->self->catalog, "recording-error", subject,
+                              error->message, NULL, NULL, NULL);
+}
+
+static void recorder_stopped_cb (GObject      *source,
+                                 GAsyncResult *result,
+                                 gpointer      user_data);
+
+/* The session is over (the recorder is STOPPED or FAILED): its row is ended and the entry
+ * goes back to "not recording", or away when the stream is offline. */
+static void
+entry_session_finished (Entry    *entry,
+                        gboolean  failed)
+{
+  LtRecordingManager *self = entry->self;
+  const GError *error = lt_recorder_get_error (entry->recorder);
+  const char *reason = entry->end_reason;
+  g_autoptr(LtRecorder) recorder = g_steal_pointer (&entry->recorder);
+
+  if (failed && error != NULL)
+    reason = error->domain == LT_RECORDER_ERROR ? lt_recorder_error_reason (error->code)
+                                                : "InternalError";
+  if (reason == NULL)
+    reason = "merge_window_expired";
+  _lt_recording_catalog_ended (self->catalog, entry->row, g_get_real_time (), failed, reason,
+                               NULL, NULL);
+
+  g_signal_handlers_disconnect_by_data (recorder, entry);
+  /* Make sure every file is closed and reported before the recorder goes (a no-op when it
+   * finished by itself). The manager waits for these at shutdown. */
+  self->pending_stops++;
+  lt_recorder_stop_async (recorder, NULL, recorder_stopped_cb, g_object_ref (self));
+
+  entry_clear_timers (entry);
+  g_clear_pointer (&entry->row, _lt_session_row_unref);
+  g_clear_object (&entry->rule);
+  entry->paused = FALSE;
+  entry->pause_reason = NULL;
+  entry->end_reason = NULL;
+  _lt_recording_set_session (entry->recording, 0, NULL, NULL);
+  _lt_recording_set_pause_deadline (entry->recording, 0);
+  _lt_recording_set_highlight_deadline (entry->recording, 0);
+
+  if (failed)
+    {
+      entry_fail (entry, lt_recording_get_reason_code (entry->recording) != NULL
+                         ? lt_recording_get_reason_code (entry->recording) : reason,
+                  error != NULL ? error->message
+                                : lt_recording_get_reason (entry->recording));
+      _lt_recording_set_trigger (entry->recording, LT_RECORDING_TRIGGER_NONE);
+    }
+  else if (entry->operator_stopped || g_strcmp0 (reason, "cancel_delay") == 0)
+    entry_set_not_recording (entry, _("Stopped by the operator."));
+  else if (g_strcmp0 (reason, "highlight_end") == 0)
+    entry_set_not_recording (entry, _("The highlight clip is finished."));
+  else if (g_strcmp0 (reason, "schedule_end") == 0)
+    entry_set_not_recording (entry, _("The rule’s recording window has closed."));
+  else
+    entry_set_not_recording (entry, _("The session ended."));
+  entry->operator_stopped = FALSE;
+
+  if (self->shut_down)
+    return;
+  entry_maybe_remove (entry);
+}
+
+static void
+recorder_state_changed_cb (LtRecorder      *recorder,
+                           LtRecorderState  state,
+                           gpointer         user_data)
+{
+  Entry *entry = user_data;
+  LtRecordingManager *self = entry->self;
+  gint64 now = g_get_real_time ();
+
+  entry->recorder_state = state;
+  switch (state)
+    {
+    case LT_RECORDER_STATE_IDLE:
+    case LT_RECORDER_STATE_STARTING:
+      _lt_recording_set_state (entry->recording, LT_RECORDING_STATE_STARTING);
+      break;
+
+    case LT_RECORDER_STATE_RECORDING:
+      if (entry->paused)
+        {
+          _lt_recording_catalog_resumed (self->catalog, entry->row, now);
+          entry->paused = FALSE;
+        }
+      _lt_recording_set_pause_deadline (entry->recording, 0);
+      _lt_recording_set_reason (entry->recording, NULL, NULL);
+      _lt_recording_set_state (entry->recording, LT_RECORDING_STATE_RECORDING);
+      break;
+
+    case LT_RECORDER_STATE_PAUSED:
+      {
+        gint64 deadline = lt_recorder_get_pause_deadline (recorder);
+
+        if (!entry->paused)
+          {
+            _lt_recording_catalog_paused (self->catalog, entry->row, now,
+                                          entry->pause_reason != NULL ? entry->pause_reason
+                                                                      : "offline");
+            entry->paused = TRUE;
+          }
+        entry->pause_reason = NULL;
+        _lt_recording_set_pause_deadline (entry->recording,
+                                          deadline > 0 ? now + (deadline - g_get_monotonic_time ())
+                                                       : 0);
+        _lt_recording_set_state (entry->recording, LT_RECORDING_STATE_PAUSED);
+      }
+      break;
+
+    case LT_RECORDER_STATE_SUSPENDED:
+      if (!entry->paused)
+        {
+          _lt_recording_catalog_paused (self->catalog, entry->row, now, "disk_full");
+          entry->paused = TRUE;
+        }
+      _lt_recording_set_state (entry->recording, LT_RECORDING_STATE_SUSPENDED);
+      break;
+
+    case LT_RECORDER_STATE_STOPPING:
+      _lt_recording_set_state (entry->recording, LT_RECORDING_STATE_STOPPING);
+      break;
+
+    case LT_RECORDER_STATE_STOPPED:
+    case LT_RECORDER_STATE_FAILED:
+      entry_session_finished (entry, state == LT_RECORDER_STATE_FAILED);
+      break;
+
+    default:
+      break;
+    }
+}
+
+static void
+recorder_stopped_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(LtRecordingManager) self = user_data;
+  g_autoptr(GError) error = NULL;
+  Entry *entry;
+
+  if (!lt_recorder_stop_finish (LT_RECORDER (source), result, &error))
+    g_message ("A recording did not stop cleanly: %s", error->message);
+  self->pending_stops--;
+
+  /* Stopped on request (not through its own state change): finish the session now. */
+  entry = entry_for_recorder (self, LT_RECORDER (source));
+  if (entry != NULL)
+    entry_session_finished (entry, lt_recorder_get_state (LT_RECORDER (source)) ==
+                                   LT_RECORDER_STATE_FAILED);
+}
+
+/* ---- sessions ---- */
+
+static void
+session_begun_cb (gpointer user_data)
+{
+  g_autoptr(LtRecording) recording = user_data;
+  LtRecorder *recorder = _lt_recording_get_recorder (recording);
+  LtSessionRow *row;
+
+  /* The row id is read on the main thread only after the job that wrote it completed. */
+  if (recorder == NULL)
+    return;
+  row = g_object_get_data (G_OBJECT (recorder), "lt-session-row");
+  if (row != NULL)
+    _lt_recording_set_session (recording, _lt_session_row_get_id (row),
+                               lt_recording_get_formats (recording), recorder);
+}
+
+static gboolean
+highlight_done_cb (gpointer user_data)
+{
+  Entry *entry = user_data;
+
+  entry->highlight_id = 0;
+  entry_stop_session (entry, "highlight_end");
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+window_cb (gpointer user_data)
+{
+  Entry *entry = user_data;
+
+  entry->window_id = 0;
+  if (entry->recorder != NULL)
+    entry_stop_session (entry, "schedule_end");
+  else if (entry->stream != NULL)
+    entry_evaluate (entry);
+  return G_SOURCE_REMOVE;
+}
+
+/* A timer at a wall-clock time (Unix s); GLib timers are monotonic, good enough over the
+ * at most 15 days a window lies ahead. */
+static guint
+timeout_at (gint64       unix_time,
+            GSourceFunc  func,
+            gpointer     data)
+{
+  gint64 delay_s = unix_time - g_get_real_time () / G_USEC_PER_SEC;
+
+  return g_timeout_add_seconds ((guint) CLAMP (delay_s, 0, G_MAXUINT / 2), func, data);
+}
+
+static gboolean
+entry_attach (Entry   *entry,
+              GError **error)
+{
+  const char *uri = lt_stream_get_loopback_uri (entry->stream);
+
+  if (uri == NULL)
+    {
+      g_set_error (error, LT_RECORDING_ERROR, LT_RECORDING_ERROR_FAILED,
+                   _("The stream has no address to record from."));
+      return FALSE;
+    }
+  return lt_recorder_attach_uri (entry->recorder, uri, error);
+}
+
+static gboolean
+entry_start_session (Entry               *entry,
+                     LtRule              *rule,
+                     LtRecordingTrigger   trigger,
+                     GError             **error)
+{
+  LtRecordingManager *self = entry->self;
+  g_autoptr(LtRecorder) recorder = NULL;
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+  SequenceFuncData *sfd;
+  LtRecorderParams params = { 0, };
+  GPtrArray *formats = lt_rule_get_formats (rule);
+  const char *endpoint = lt_rule_get_oss_endpoint (rule);
+  const char *bucket = lt_rule_get_oss_bucket (rule);
+
+  if (!lt_storage_is_local_endpoint (endpoint))
+    {
+      g_set_error (error, LT_RECORDING_ERROR, LT_RECORDING_ERROR_FAILED,
+                   _("The rule stores to “%s”, which is not a storage target of this "
+                     "Livetape."), endpoint);
+      return FALSE;
+    }
+  if (!lt_storage_prepare_bucket (self->local_root, endpoint, bucket, error))
+    return FALSE;
+
+  params.domain_name = lt_stream_get_domain (entry->stream);
+  params.app_name = lt_stream_get_app (entry->stream);
+  params.stream_name = lt_stream_get_name (entry->stream);
+  params.storage_root = self->local_root;
+  params.bucket = bucket;
+  params.delay_time = lt_rule_get_delay_time (rule);
+  recorder = lt_recorder_new (&params, formats, error);
+  if (recorder == NULL)
+    return FALSE;
+
+  sfd = g_new0 (SequenceFuncData, 1);
+  sfd->sequences = sequences_ref (self->sequences);
+  for (guint i = 0; i < LT_RECORD_FORMAT_KIND_COUNT; i++)
+    sfd->keys[i] = _lt_recording_sequence_key (lt_rule_get_domain_name (rule),
+                                               lt_rule_get_app_name (rule),
+                                               lt_rule_get_stream_name (rule),
+                                               lt_record_format_kind_to_string (i));
+  lt_recorder_set_sequence_func (recorder, allocate_sequence, sfd, sequence_func_data_free);
+
+  entry->recorder = g_object_ref (recorder);
+  entry->rule = g_object_ref (rule);
+  entry->recorder_state = LT_RECORDER_STATE_IDLE;
+  entry->row = _lt_session_row_new (lt_stream_get_domain (entry->stream),
+                                    lt_stream_get_app (entry->stream),
+                                    lt_stream_get_name (entry->stream),
+                                    rule, LT_STORAGE_LOCAL_TARGET, bucket);
+  g_object_set_data_full (G_OBJECT (recorder), "lt-session-row",
+                          _lt_session_row_ref (entry->row),
+                          (GDestroyNotify) _lt_session_row_unref);
+  g_signal_connect (recorder, "file-opened", G_CALLBACK (recorder_file_opened_cb), entry);
+  g_signal_connect (recorder, "slice-closed", G_CALLBACK (recorder_slice_closed_cb), entry);
+  g_signal_connect (recorder, "file-closed", G_CALLBACK (recorder_file_closed_cb), entry);
+  g_signal_connect (recorder, "error", G_CALLBACK (recorder_error_cb), entry);
+  g_signal_connect (recorder, "state-changed", G_CALLBACK (recorder_state_changed_cb), entry);
+
+  for (guint i = 0; i < formats->len; i++)
+    {
+      const LtRecordFormat *format = g_ptr_array_index (formats, i);
+
+      g_ptr_array_add (names, (gpointer) lt_record_format_kind_to_string (format->kind));
+    }
+  g_ptr_array_add (names, NULL);
+  _lt_recording_set_session (entry->recording, 0, (const char * const *) names->pdata,
+                             recorder);
+  _lt_recording_set_trigger (entry->recording, trigger);
+  _lt_recording_set_reason (entry->recording, NULL, NULL);
+  _lt_recording_set_state (entry->recording, LT_RECORDING_STATE_STARTING);
+
+  _lt_recording_catalog_begin (self->catalog, entry->row, lt_recording_trigger_to_string (trigger),
+                               lt_stream_get_publish_args (entry->stream), g_get_real_time (),
+                               session_begun_cb, g_object_ref (entry->recording));
+
+  if (trigger == LT_RECORDING_TRIGGER_SCHEDULED && lt_rule_get_end_time (rule) > 0)
+    {
+      g_clear_handle_id (&entry->window_id, g_source_remove);
+      entry->window_id = timeout_at (lt_rule_get_end_time (rule), window_cb, entry);
+    }
+
+  if (!entry_attach (entry, error))
+    {
+      entry->end_reason = "error";
+      entry_session_finished (entry, TRUE);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Ends the session now: no merge window. */
+static void
+entry_stop_session (Entry      *entry,
+                    const char *end_reason)
+{
+  if (entry->recorder == NULL)
+    return;
+  entry->end_reason = end_reason;
+  g_clear_handle_id (&entry->highlight_id, g_source_remove);
+  _lt_recording_set_state (entry->recording, LT_RECORDING_STATE_STOPPING);
+  entry->self->pending_stops++;
+  lt_recorder_stop_async (entry->recorder, NULL, recorder_stopped_cb,
+                          g_object_ref (entry->self));
+}
+
+static void
+entry_evaluate (Entry *entry)
+{
+  Decision decision;
+  g_autoptr(GError) error = NULL;
+
+  g_clear_handle_id (&entry->window_id, g_source_remove);
+  if (!decide (entry->self, entry->stream, &decision))
+    {
+      entry_set_not_recording (entry, decision.reason);
+      if (decision.opens_at > 0)
+        entry->window_id = timeout_at (decision.opens_at, window_cb, entry);
+      g_free (decision.reason);
+      return;
+    }
+  if (!entry_start_session (entry, decision.rule, decision.trigger, &error))
+    entry_fail (entry, "InternalError", error->message);
+}
+
+/* ---- the registry ---- */
+
+static void
+stream_online_cb (LtStreamRegistry   *registry,
+                  LtStream           *stream,
+                  LtRecordingManager *self)
+{
+  Entry *entry = entry_get (self, stream);
+
+  g_set_object (&entry->stream, stream);
+  if (entry->recorder == NULL)
+    {
+      entry_evaluate (entry);
+      return;
+    }
+
+  /* Back within the merge window: the same session goes on (a session the operator
+   * stopped goes on only when the rules would record the stream anyway). */
+  if (entry->recorder_state == LT_RECORDER_STATE_PAUSED)
+    {
+      Decision decision;
+      gboolean record = !entry->operator_stopped || decide (self, stream, &decision);
+      g_autoptr(GError) error = NULL;
+
+      if (entry->operator_stopped)
+        g_free (decision.reason);
+      if (!record)
+        return;
+      entry->operator_stopped = FALSE;
+      if (!entry_attach (entry, &error))
+        g_message ("Cannot resume recording %s: %s", entry->key, error->message);
+    }
+}
+
+static void
+stream_offline_cb (LtStreamRegistry   *registry,
+                   LtStream           *stream,
+                   LtRecordingManager *self)
+{
+  Entry *entry = g_hash_table_lookup (self->entries, lt_stream_get_key (stream));
+
+  if (entry == NULL || entry->stream != stream)
+    return;
+  g_clear_object (&entry->stream);
+  g_clear_handle_id (&entry->highlight_id, g_source_remove);
+  _lt_recording_set_highlight_deadline (entry->recording, 0);
+  if (entry->recorder != NULL)
+    {
+      /* The recorder notices a closed connection itself; say so at once all the same. */
+      entry->pause_reason = "offline";
+      lt_recorder_pause (entry->recorder);
+      return;
+    }
+  g_clear_handle_id (&entry->window_id, g_source_remove);
+  entry_maybe_remove (entry);
+}
+
+/* ---- commands ---- */
+
+gboolean
+lt_recording_manager_command (LtRecordingManager *self,
+                              const char         *domain,
+                              const char         *app,
+                              const char         *stream_name,
+                              LtRecordCommand     command,
+                              guint               duration_s,
+                              GError            **error)
+{
+  LtStream *stream;
+  Entry *entry = NULL;
+  LtRule *rule;
+
+  g_return_val_if_fail (LT_IS_RECORDING_MANAGER (self), FALSE);
+  g_return_val_if_fail (domain != NULL && app != NULL && stream_name != NULL, FALSE);
+
+  if (duration_s > LT_RECORDING_MAX_HIGHLIGHT_DURATION ||
+      (duration_s > 0 && command != LT_RECORD_COMMAND_START))
+    {
+      g_set_error (error, LT_RECORDING_ERROR, LT_RECORDING_ERROR_INVALID_PARAMETER,
+                   _("Duration must be 1 to %u seconds, and only with the start command."),
+                   LT_RECORDING_MAX_HIGHLIGHT_DURATION);
+      return FALSE;
+    }
+  if (!self->started || self->shut_down)
+    {
+      g_set_error (error, LT_RECORDING_ERROR, LT_RECORDING_ERROR_FAILED,
+                   _("Recording is not running."));
+      return FALSE;
+    }
+
+  stream = lt_stream_registry_lookup (self->registry, domain, app, stream_name);
+  if (stream != NULL)
+    entry = g_hash_table_lookup (self->entries, lt_stream_get_key (stream));
+  else
+    {
+      g_autofree char *key = lt_stream_make_key (domain, app, stream_name);
+
+      entry = g_hash_table_lookup (self->entries, key);
+    }
+
+  if (command == LT_RECORD_COMMAND_START)
+    {
+      if (stream == NULL)
+        {
+          g_set_error (error, LT_RECORDING_ERROR, LT_RECORDING_ERROR_STREAM_NOT_FOUND,
+                       _("The stream %s/%s/%s is not online."), domain, app, stream_name);
+          return FALSE;
+        }
+      entry = entry_get (self, stream);
+      g_set_object (&entry->stream, stream);
+      if (entry->recorder != NULL)
+        {
+          if (entry->recorder_state != LT_RECORDER_STATE_PAUSED || !entry->operator_stopped)
+            {
+              g_set_error (error, LT_RECORDING_ERROR, LT_RECORDING_ERROR_TASK_ALREADY_STARTED,
+                           _("The stream %s/%s/%s is being recorded already."),
+                           domain, app, stream_name);
+              return FALSE;
+            }
+          /* Stopped by the operator, still in the merge window: resume the session. */
+          entry->operator_stopped = FALSE;
+          if (!entry_attach (entry, error))
+            return FALSE;
+        }
+      else
+        {
+          rule = lt_rule_store_match (self->rules, domain, app, stream_name, NULL);
+          if (rule == NULL || lt_rule_is_exclusion (rule))
+            {
+              g_set_error (error, LT_RECORDING_ERROR, LT_RECORDING_ERROR_CONFIG_NOT_FOUND,
+                           _("No recording rule with formats matches %s/%s/%s."),
+                           domain, app, stream_name);
+              return FALSE;
+            }
+          g_clear_handle_id (&entry->window_id, g_source_remove);
+          if (!entry_start_session (entry, rule, LT_RECORDING_TRIGGER_MANUAL, error))
+            {
+              entry_fail (entry, "InternalError", (*error)->message);
+              return FALSE;
+            }
+        }
+      if (duration_s > 0)
+        {
+          g_clear_handle_id (&entry->highlight_id, g_source_remove);
+          entry->highlight_id = g_timeout_add_seconds (duration_s, highlight_done_cb, entry);
+          _lt_recording_set_highlight_deadline (entry->recording,
+                                                g_get_real_time () + duration_s * G_USEC_PER_SEC);
+        }
+      return TRUE;
+    }
+
+  if (entry == NULL || entry->recorder == NULL ||
+      entry->recorder_state == LT_RECORDER_STATE_STOPPING)
+    {
+      g_set_error (error, LT_RECORDING_ERROR, LT_RECORDING_ERROR_TASK_NOT_FOUND,
+                   _("The stream %s/%s/%s is not being recorded."), domain, app, stream_name);
+      return FALSE;
+    }
+
+  switch (command)
+    {
+    case LT_RECORD_COMMAND_STOP:
+      g_clear_handle_id (&entry->highlight_id, g_source_remove);
+      _lt_recording_set_highlight_deadline (entry->recording, 0);
+      entry->operator_stopped = TRUE;
+      if (entry->recorder_state == LT_RECORDER_STATE_PAUSED)
+        return TRUE;
+      if (entry->recorder_state == LT_RECORDER_STATE_SUSPENDED)
+        {
+          /* Nothing is being written (disk full): there is nothing to pause. */
+          entry_stop_session (entry, "manual_stop");
+          return TRUE;
+        }
+      entry->pause_reason = "manual_stop";
+      lt_recorder_pause (entry->recorder);
+      return TRUE;
+
+    case LT_RECORD_COMMAND_CANCEL_DELAY:
+      if (entry->recorder_state != LT_RECORDER_STATE_PAUSED)
+        {
+          g_set_error (error, LT_RECORDING_ERROR, LT_RECORDING_ERROR_INVALID_TASK_STATUS,
+                       _("The recording of %s/%s/%s is not paused: cancel_delay closes the "
+                         "files of a paused session."), domain, app, stream_name);
+          return FALSE;
+        }
+      entry_stop_session (entry, "cancel_delay");
+      return TRUE;
+
+    case LT_RECORD_COMMAND_RESTART:
+      if (entry->recorder_state != LT_RECORDER_STATE_RECORDING &&
+          entry->recorder_state != LT_RECORDER_STATE_STARTING)
+        {
+          g_set_error (error, LT_RECORDING_ERROR, LT_RECORDING_ERROR_INVALID_TASK_STATUS,
+                       _("The recording of %s/%s/%s is not running: only a running "
+                         "recording can restart."), domain, app, stream_name);
+          return FALSE;
+        }
+      lt_recorder_restart (entry->recorder);
+      return TRUE;
+
+    case LT_RECORD_COMMAND_START:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* ---- life cycle ---- */
+
+typedef struct
+{
+  LtRecoveryStats *stats;
+  GHashTable      *sequences;
+} StartResult;
+
+static void
+start_result_free (gpointer data)
+{
+  StartResult *sr = data;
+
+  g_free (sr->stats);
+  g_clear_pointer (&sr->sequences, g_hash_table_unref);
+  g_free (sr);
+}
+
+static gpointer
+start_job (sqlite3  *db,
+           gpointer  data,
+           GError  **error)
+{
+  StartResult *sr = g_new0 (StartResult, 1);
+
+  sr->stats = _lt_recording_catalog_recover_job (db, NULL, error);
+  if (sr->stats == NULL ||
+      (sr->sequences = _lt_recording_catalog_load_sequences (db, error)) == NULL)
+    {
+      start_result_free (sr);
+      return NULL;
+    }
+  return sr;
+}
+
+static void
+start_job_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  LtRecordingManager *self = g_task_get_source_object (task);
+  StartResult *sr;
+  GError *error = NULL;
+  GHashTableIter iter;
+  gpointer key, value;
+
+  sr = lt_catalog_run_finish (LT_CATALOG (source), result, &error);
+  if (sr == NULL)
+    {
+      g_prefix_error (&error, _("Cannot recover the recordings of the last run: "));
+      g_task_return_error (task, error);
+      return;
+    }
+  if (self->shut_down)
+    {
+      start_result_free (sr);
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                               _("Recording was shut down while starting."));
+      return;
+    }
+
+  self->recovery = *sr->stats;
+  if (sr->stats->files > 0 || sr->stats->slices > 0 || sr->stats->lost_files > 0 ||
+      sr->stats->torn_slices > 0 || sr->stats->empty_files > 0)
+    g_message ("Recovered recordings of the last run: %u files finished, %u slices catalogued, "
+               "%u interrupted slices kept, %u empty files removed, %u files missing",
+               sr->stats->files, sr->stats->slices, sr->stats->torn_slices,
+               sr->stats->empty_files, sr->stats->lost_files);
+
+  g_mutex_lock (&self->sequences->lock);
+  g_hash_table_iter_init (&iter, sr->sequences);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      g_hash_table_iter_steal (&iter);
+      g_hash_table_replace (self->sequences->next, key, value);
+    }
+  g_mutex_unlock (&self->sequences->lock);
+  start_result_free (sr);
+
+  self->started = TRUE;
+  self->online_id = g_signal_connect (self->registry, "stream-online",
+                                      G_CALLBACK (stream_online_cb), self);
+  self->offline_id = g_signal_connect (self->registry, "stream-offline",
+                                       G_CALLBACK (stream_offline_cb), self);
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->registry)); i++)
+    {
+      g_autoptr(LtStream) stream = g_list_model_get_item (G_LIST_MODEL (self->registry), i);
+
+      stream_online_cb (self->registry, stream, self);
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+lt_recording_manager_start_async (LtRecordingManager  *self,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (LT_IS_RECORDING_MANAGER (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, lt_recording_manager_start_async);
+  if (self->started || self->shut_down)
+    {
+      g_task_return_new_error (task, LT_RECORDING_ERROR, LT_RECORDING_ERROR_FAILED,
+                               _("Recording was started already."));
+      return;
+    }
+  lt_catalog_run_async (self->catalog, start_job, NULL, NULL, start_result_free, cancellable,
+                        start_job_cb, g_object_ref (task));
+}
+
+gboolean
+lt_recording_manager_start_finish (LtRecordingManager  *self,
+                                   GAsyncResult        *result,
+                                   GError             **error)
+{
+  g_return_val_if_fail (LT_IS_RECORDING_MANAGER (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static gboolean
+shutdown_timeout_cb (gpointer user_data)
+{
+  gboolean *timed_out = user_data;
+
+  *timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+void
+lt_recording_manager_shutdown (LtRecordingManager *self,
+                               guint               timeout_ms)
+{
+  g_autoptr(GPtrArray) entries = NULL;
+  GMainContext *context = g_main_context_ref_thread_default ();
+  gboolean timed_out = FALSE;
+  guint timeout_id;
+
+  g_return_if_fail (LT_IS_RECORDING_MANAGER (self));
+
+  if (self->shut_down)
+    {
+      g_main_context_unref (context);
+      return;
+    }
+  self->shut_down = TRUE;
+  g_clear_signal_handler (&self->online_id, self->registry);
+  g_clear_signal_handler (&self->offline_id, self->registry);
+
+  entries = g_ptr_array_new ();
+  {
+    GHashTableIter iter;
+    gpointer value;
+
+    g_hash_table_iter_init (&iter, self->entries);
+    while (g_hash_table_iter_next (&iter, NULL, &value))
+      g_ptr_array_add (entries, value);
+  }
+  for (guint i = 0; i < entries->len; i++)
+    {
+      Entry *entry = g_ptr_array_index (entries, i);
+
+      entry_clear_timers (entry);
+      entry_stop_session (entry, "shutdown");
+    }
+
+  timeout_id = g_timeout_add (timeout_ms, shutdown_timeout_cb, &timed_out);
+  while (self->pending_stops > 0 && !timed_out)
+    g_main_context_iteration (context, TRUE);
+  if (!timed_out)
+    g_source_remove (timeout_id);
+  else
+    g_message ("%u recordings did not finish closing their files in time", self->pending_stops);
+  g_main_context_unref (context);
+}
+
+GListModel *
+lt_recording_manager_get_recordings (LtRecordingManager *self)
+{
+  g_return_val_if_fail (LT_IS_RECORDING_MANAGER (self), NULL);
+
+  return G_LIST_MODEL (self->recordings);
+}
+
+LtRecording *
+lt_recording_manager_lookup (LtRecordingManager *self,
+                             const char         *key)
+{
+  Entry *entry;
+
+  g_return_val_if_fail (LT_IS_RECORDING_MANAGER (self), NULL);
+
+  entry = key != NULL ? g_hash_table_lookup (self->entries, key) : NULL;
+  return entry != NULL ? entry->recording : NULL;
+}
+
+void
+lt_recording_manager_get_recovery_stats (LtRecordingManager *self,
+                                         guint              *files,
+                                         guint              *slices)
+{
+  g_return_if_fail (LT_IS_RECORDING_MANAGER (self));
+
+  if (files != NULL)
+    *files = self->recovery.files;
+  if (slices != NULL)
+    *slices = self->recovery.slices + self->recovery.torn_slices;
+}
+
+static void
+lt_recording_manager_dispose (GObject *object)
+{
+  LtRecordingManager *self = LT_RECORDING_MANAGER (object);
+
+  if (self->registry != NULL)
+    {
+      g_clear_signal_handler (&self->online_id, self->registry);
+      g_clear_signal_handler (&self->offline_id, self->registry);
+    }
+  g_clear_pointer (&self->entries, g_hash_table_unref);
+  g_clear_object (&self->recordings);
+  g_clear_object (&self->registry);
+  g_clear_object (&self->rules);
+  g_clear_object (&self->catalog);
+
+  G_OBJECT_CLASS (lt_recording_manager_parent_class)->dispose (object);
+}
+
+static void
+lt_recording_manager_finalize (GObject *object)
+{
+  LtRecordingManager *self = LT_RECORDING_MANAGER (object);
+
+  g_free (self->local_root);
+  sequences_unref (self->sequences);
+
+  G_OBJECT_CLASS (lt_recording_manager_parent_class)->finalize (object);
+}
+
+static void
+lt_recording_manager_class_init (LtRecordingManagerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = lt_recording_manager_dispose;
+  object_class->finalize = lt_recording_manager_finalize;
+}
+
+static void
+lt_recording_manager_init (LtRecordingManager *self)
+{
+  self->recordings = g_list_store_new (LT_TYPE_RECORDING);
+  self->entries = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, entry_free);
+  self->sequences = g_new0 (Sequences, 1);
+  g_atomic_ref_count_init (&self->sequences->ref_count);
+  g_mutex_init (&self->sequences->lock);
+  self->sequences->next = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+}
+
+LtRecordingManager *
+lt_recording_manager_new (LtCatalog        *catalog,
+                          LtRuleStore      *rules,
+                          LtStreamRegistry *registry,
+                          const char       *local_storage_root)
+{
+  LtRecordingManager *self;
+
+  g_return_val_if_fail (LT_IS_CATALOG (catalog), NULL);
+  g_return_val_if_fail (LT_IS_RULE_STORE (rules), NULL);
+  g_return_val_if_fail (LT_IS_STREAM_REGISTRY (registry), NULL);
+  g_return_val_if_fail (local_storage_root != NULL, NULL);
+
+  self = g_object_new (LT_TYPE_RECORDING_MANAGER, NULL);
+  self->catalog = g_object_ref (catalog);
+  self->rules = g_object_ref (rules);
+  self->registry = g_object_ref (registry);
+  self->local_root = g_strdup (local_storage_root);
+  return self;
+}
