@@ -1,7 +1,9 @@
 /* lt-test-gui.c: helpers for the gui suite. */
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
+#include <locale.h>
 #include <string.h>
 
 #include "lt-test-gui.h"
@@ -19,6 +21,12 @@ screenshot_path (const char *name)
   screenshots = g_build_filename (dir, "screenshots", NULL);
   g_assert_cmpint (g_mkdir_with_parents (screenshots, 0755), ==, 0);
   return g_build_filename (screenshots, name, NULL);
+}
+
+static void
+set_flag (gboolean *flag)
+{
+  *flag = TRUE;
 }
 
 void
@@ -43,10 +51,25 @@ lt_test_save_screenshot (GtkWidget  *widget,
   g_assert_cmpint (width, >=, 300);
   g_assert_cmpint (height, >, 250);
 
+  /* The paintable replays the widget's last frame; a redraw queued since (a label that
+   * changed) leaves it empty until the next frame is painted. Take the picture right after
+   * a frame, and again after the next one if something queued a redraw in between. */
   paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  for (guint attempt = 0; attempt < 10 && node == NULL; attempt++)
+    {
+      GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
+      gboolean painted = FALSE;
+      gulong id;
+
+      id = g_signal_connect_swapped (clock, "after-paint", G_CALLBACK (set_flag), &painted);
+      gtk_widget_queue_draw (widget);
+      lt_test_wait_for (&painted, 5000);
+      g_signal_handler_disconnect (clock, id);
+
+      snapshot = gtk_snapshot_new ();
+      gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+      node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+    }
   g_assert_nonnull (node);
 
   renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
@@ -69,4 +92,22 @@ lt_test_save_screenshot (GtkWidget  *widget,
       g_hash_table_add (colours, GUINT_TO_POINTER (pixel));
     }
   g_assert_cmpuint (g_hash_table_size (colours), >, 50);
+}
+
+void
+lt_test_use_language (const char *language)
+{
+  const char *build_root = g_getenv ("LT_BUILD_ROOT");
+  g_autofree char *po_dir = NULL;
+
+  g_assert_nonnull (build_root);
+  po_dir = g_build_filename (build_root, "po", NULL);
+  bindtextdomain (GETTEXT_PACKAGE, po_dir);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  if (language != NULL)
+    g_setenv ("LANGUAGE", language, TRUE);
+  else
+    g_unsetenv ("LANGUAGE");
+  /* Makes gettext drop what it has cached for the old language. */
+  setlocale (LC_ALL, "C.UTF-8");
 }

@@ -10,4 +10,9 @@ G_BEGIN_DECLS
 void lt_test_save_screenshot (GtkWidget  *widget,
                               const char *name);
 
+/* Switches the UI language to @language (e.g. "zh_CN"; NULL: back to the default) with
+ * the translations built in $LT_BUILD_ROOT/po, so the strings reach the widgets and the
+ * screenshots show whether they fit. */
+void lt_test_use_language    (const char *language);
+
 G_END_DECLS

@@ -1050,31 +1050,11 @@ test_screenshots (Fixture       *fixture,
   adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_DEFAULT);
 }
 
-/* The same page in Simplified Chinese, from the translation built in the build dir:
- * the strings reach the widgets, and the screenshots show whether they fit. */
-static void
-use_language (const char *language)
-{
-  const char *build_root = g_getenv ("LT_BUILD_ROOT");
-  g_autofree char *po_dir = NULL;
-
-  g_assert_nonnull (build_root);
-  po_dir = g_build_filename (build_root, "po", NULL);
-  bindtextdomain (GETTEXT_PACKAGE, po_dir);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  if (language != NULL)
-    g_setenv ("LANGUAGE", language, TRUE);
-  else
-    g_unsetenv ("LANGUAGE");
-  /* Makes gettext drop what it has cached for the old language. */
-  setlocale (LC_ALL, "C.UTF-8");
-}
-
 static void
 fixture_set_up_zh_CN (Fixture       *fixture,
                       gconstpointer  user_data)
 {
-  use_language ("zh_CN");
+  lt_test_use_language ("zh_CN");
   fixture_set_up (fixture, user_data);
 }
 
@@ -1083,7 +1063,7 @@ fixture_tear_down_zh_CN (Fixture       *fixture,
                          gconstpointer  user_data)
 {
   fixture_tear_down (fixture, user_data);
-  use_language (NULL);
+  lt_test_use_language (NULL);
 }
 
 static void
