@@ -4,7 +4,7 @@
  * changed to another identity and removed; after each engine restart the list and the
  * catalog's ingest_sources rows say the same. Bad addresses, domains and names, an
  * identity taken by another source or by the demo stream, and calls before start fail
- * with their own errors and change nothing. */
+ * with their own errors and change nothing. A pull source with a rule is recorded. */
 #include "config.h"
 
 #include <gio/gio.h>
@@ -530,6 +530,98 @@ test_errors (void)
   g_assert_cmpstr (rows, ==, expected);
 }
 
+static gboolean
+recording_has_slice (gpointer data)
+{
+  LtRecording *recording = data;
+  const LtRecordingFile *file = lt_recording_get_current_file (recording, "m3u8");
+
+  return file != NULL && file->n_slices >= 1;
+}
+
+static gboolean
+recording_not_recording (gpointer data)
+{
+  return lt_recording_get_state (data) == LT_RECORDING_STATE_NOT_RECORDING;
+}
+
+/* A pull source is recorded like a pushed stream: its media reaches the recorder through
+ * the source's loopback address (a TS remux over SRT), slices are cut and catalogued. */
+static void
+test_recorded (void)
+{
+  g_autofree char *dir = lt_test_make_temp_dir ();
+  g_autofree char *media = g_build_filename (dir, "cam.flv", NULL);
+  g_autofree char *uri = NULL;
+  g_autoptr(GHashTable) params = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LtRule) rule = NULL;
+  g_autoptr(LtPullSource) source = NULL;
+  g_autofree char *db_path = g_build_filename (dir, "catalog.db", NULL);
+  g_autoptr(LtRecording) recording = NULL;
+  Identity id;
+  LtEngine *engine;
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+
+  lt_test_make_media_file (media, 8, "libx264");
+  uri = g_filename_to_uri (media, NULL, NULL);
+  engine = start_engine (dir);
+  set_demo_enabled (engine, FALSE);
+
+  g_hash_table_insert (params, "DomainName", "pull.example.com");
+  g_hash_table_insert (params, "AppName", "cams");
+  g_hash_table_insert (params, "OssEndpoint", "local");
+  g_hash_table_insert (params, "OssBucket", "pulled");
+  g_hash_table_insert (params, "RecordFormat.1.Format", "m3u8");
+  g_hash_table_insert (params, "RecordFormat.1.SliceDuration", "5");
+  g_hash_table_insert (params, "RecordFormat.2.Format", "flv");
+  rule = lt_rule_new_from_params (params, now, &error);
+  g_assert_no_error (error);
+  lt_rule_store_add_async (lt_engine_get_rule_store (engine), rule, NULL,
+                           lt_test_store_result_cb, &result);
+  lt_test_wait_result (&result);
+  g_assert_true (lt_rule_store_add_finish (lt_engine_get_rule_store (engine), result, &error));
+
+  source = add_source (engine, uri, "pull.example.com", "cams", "one", TRUE, &error);
+  g_assert_no_error (error);
+  id = (Identity) { engine, "pull.example.com", "cams", "one" };
+  lt_test_wait_until (stream_online_with_media, &id, 20000, "the pull source online");
+
+  /* Held: the manager drops it once the session ended with the stream offline. */
+  recording = lt_recording_manager_lookup (lt_engine_get_recording_manager (engine),
+                                           lt_stream_get_key (lt_pull_source_get_stream (source)));
+  g_assert_nonnull (recording);
+  g_object_ref (recording);
+  lt_test_wait_until (recording_has_slice, recording, 20000, "a slice of the pull source");
+  g_assert_cmpint (lt_recording_get_trigger (recording), ==, LT_RECORDING_TRIGGER_AUTO);
+
+  /* The source taken away: the session pauses; cancel_delay closes its files. */
+  g_assert_true (remove_source (engine, source, &error));
+  g_assert_no_error (error);
+  lt_test_wait_until (stream_offline, &id, 10000, "the pull source offline");
+  g_assert_true (lt_recording_manager_command (lt_engine_get_recording_manager (engine),
+                                               "pull.example.com", "cams", "one",
+                                               LT_RECORD_COMMAND_CANCEL_DELAY, 0, &error));
+  g_assert_no_error (error);
+  lt_test_wait_until (recording_not_recording, recording, 10000, "the session to end");
+  stop_engine (engine);
+
+  g_assert_cmpint (sqlite3_open_v2 (db_path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT (SELECT count(*) FROM recording_files "
+                                           "WHERE state = 'closed'), (SELECT count(*) FROM slices), "
+                                           "(SELECT coalesce (sum (duration_us), 0) FROM slices)",
+                                       -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, 2);
+  g_assert_cmpint (sqlite3_column_int (stmt, 1), >=, 1);
+  g_assert_cmpint (sqlite3_column_int64 (stmt, 2), >=, 5 * G_USEC_PER_SEC);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -540,6 +632,7 @@ main (int    argc,
   g_test_add_func ("/engine-sources/domain", test_domain);
   g_test_add_func ("/engine-sources/errors", test_errors);
   g_test_add_func ("/engine-sources/lifecycle", test_lifecycle);
+  g_test_add_func ("/engine-sources/recorded", test_recorded);
 
   return g_test_run ();
 }

@@ -169,6 +169,7 @@ typedef struct
   const char         *pause_reason;  /* for the next pause: "offline", "manual_stop" */
   const char         *end_reason;    /* set by whoever ends the session */
   gboolean            operator_stopped;
+  gboolean            pause_requested; /* lt_recorder_pause() called, PAUSED not seen yet */
   gboolean            paused;        /* a pause is open in the catalog */
 
   guint               highlight_id;
@@ -501,6 +502,7 @@ entry_session_finished (Entry    *entry,
   g_clear_pointer (&entry->row, _lt_session_row_unref);
   g_clear_object (&entry->rule);
   entry->paused = FALSE;
+  entry->pause_requested = FALSE;
   entry->pause_reason = NULL;
   entry->end_reason = NULL;
   _lt_recording_set_session (entry->recording, 0, NULL, NULL);
@@ -548,6 +550,7 @@ recorder_state_changed_cb (LtRecorder      *recorder,
       break;
 
     case LT_RECORDER_STATE_RECORDING:
+      entry->pause_requested = FALSE;
       if (entry->paused)
         {
           _lt_recording_catalog_resumed (self->catalog, entry->row, now);
@@ -562,6 +565,7 @@ recorder_state_changed_cb (LtRecorder      *recorder,
       {
         gint64 deadline = lt_recorder_get_pause_deadline (recorder);
 
+        entry->pause_requested = FALSE;
         if (!entry->paused)
           {
             _lt_recording_catalog_paused (self->catalog, entry->row, now,
@@ -864,6 +868,7 @@ stream_offline_cb (LtStreamRegistry   *registry,
     {
       /* The recorder notices a closed connection itself; say so at once all the same. */
       entry->pause_reason = "offline";
+      entry->pause_requested = TRUE;
       lt_recorder_pause (entry->recorder);
       return;
     }
@@ -988,11 +993,14 @@ lt_recording_manager_command (LtRecordingManager *self,
           return TRUE;
         }
       entry->pause_reason = "manual_stop";
+      entry->pause_requested = TRUE;
       lt_recorder_pause (entry->recorder);
       return TRUE;
 
     case LT_RECORD_COMMAND_CANCEL_DELAY:
-      if (entry->recorder_state != LT_RECORDER_STATE_PAUSED)
+      /* Right after an unpublish or a stop the recorder may not have reported the pause
+       * yet: that counts as paused. */
+      if (entry->recorder_state != LT_RECORDER_STATE_PAUSED && !entry->pause_requested)
         {
           g_set_error (error, LT_RECORDING_ERROR, LT_RECORDING_ERROR_INVALID_TASK_STATUS,
                        _("The recording of %s/%s/%s is not paused: cancel_delay closes the "
