@@ -108,6 +108,61 @@ run_create_access_key (const char *data_dir,
   return status;
 }
 
+/* Prints the signing key of @domain's callbacks, for configuring a receiver on a server
+ * without the console. */
+static int
+run_notify_signing_key (const char *data_dir,
+                        const char *domain)
+{
+  g_autoptr(LtEngine) engine = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  g_autoptr(GError) error = NULL;
+  char *key = NULL;
+  Wait wait = { 0, };
+  int status = 0;
+
+  loop = g_main_loop_new (NULL, FALSE);
+  wait.loop = loop;
+
+  engine = lt_engine_new (data_dir);
+  lt_engine_set_api_listen (engine, NULL);
+  lt_engine_set_ingest_enabled (engine, FALSE);
+
+  lt_engine_start_async (engine, NULL, wait_cb, &wait);
+  if (!lt_engine_start_finish (engine, wait_for_result (&wait), &error))
+    {
+      g_printerr ("livetape: %s\n", error->message);
+      g_clear_object (&wait.result);
+      lt_engine_shutdown (engine);
+      return 1;
+    }
+  g_clear_object (&wait.result);
+
+  key = lt_notify_store_dup_signing_key (lt_engine_get_notify_store (engine), domain);
+  if (key != NULL)
+    {
+      printf ("%s\n", key);
+      fflush (stdout);
+      memset (key, 0, strlen (key));
+      g_free (key);
+    }
+  else if (lt_notify_store_lookup (lt_engine_get_notify_store (engine), domain) == NULL)
+    {
+      g_printerr (_("livetape: %s has no callback settings (add them with "
+                    "AddLiveRecordNotifyConfig or in the console).\n"), domain);
+      status = 1;
+    }
+  else
+    {
+      g_printerr (_("livetape: the keyring did not give the signing key of %s; is it "
+                    "unlocked?\n"), domain);
+      status = 1;
+    }
+
+  lt_engine_shutdown (engine);
+  return status;
+}
+
 static void
 print_usage_error (const char *message)
 {
@@ -124,6 +179,7 @@ main (int    argc,
   g_autofree char *data_dir = NULL;
   g_autofree char *api_listen = NULL;
   g_autofree char *description = NULL;
+  g_autofree char *notify_key_domain = NULL;
   int ingest_port = G_MININT;   /* G_MININT: not given */
   gboolean headless = FALSE;
   gboolean create_access_key = FALSE;
@@ -149,6 +205,10 @@ main (int    argc,
     { "description", 0, 0, G_OPTION_ARG_STRING, &description,
       N_("A note stored with the new access key (with --create-access-key)"),
       N_("TEXT") },
+    { "notify-signing-key", 0, 0, G_OPTION_ARG_STRING, &notify_key_domain,
+      N_("Print the key that signs DOMAIN's callbacks (for a receiver to verify them) and "
+         "exit"),
+      N_("DOMAIN") },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version,
       N_("Print the version and exit"),
       NULL },
@@ -164,8 +224,8 @@ main (int    argc,
   g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   g_option_context_set_summary (context, _("Record live streams on your own machine."));
   g_option_context_set_description (context,
-                                    _("Without --headless or --create-access-key, the "
-                                      "desktop console opens."));
+                                    _("Without --headless, --create-access-key or "
+                                      "--notify-signing-key, the desktop console opens."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
 
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -222,8 +282,15 @@ main (int    argc,
       return 1;
     }
 
+  if (notify_key_domain != NULL && (headless || create_access_key))
+    {
+      print_usage_error (_("--notify-signing-key goes alone (with --data-dir)."));
+      return 1;
+    }
   if (create_access_key)
     return run_create_access_key (data_dir, description);
+  if (notify_key_domain != NULL)
+    return run_notify_signing_key (data_dir, notify_key_domain);
 
   if (headless)
     {

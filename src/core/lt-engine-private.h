@@ -34,6 +34,8 @@ struct _LtEngine
   gboolean        demo_enabled;
   char           *default_domain;  /* for pull sources without one; set by start_ingest */
   LtRecordingManager *recording;
+  LtNotifyStore      *notify;
+  LtCallbackQueue    *callbacks;
 
   guint          starting : 1;
   guint          started : 1;

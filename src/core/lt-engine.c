@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "lt-api-notify.h"
 #include "lt-api-recording.h"
 #include "lt-api-rules.h"
 #include "lt-api-streams.h"
@@ -297,6 +298,13 @@ check_bucket (const char  *endpoint,
   return lt_storage_prepare_bucket (local_root, endpoint, bucket, error);
 }
 
+static char *
+dup_signing_key (const char *domain,
+                 gpointer    user_data)
+{
+  return lt_notify_store_dup_signing_key (LT_NOTIFY_STORE (user_data), domain);
+}
+
 static void
 lt_engine_constructed (GObject *object)
 {
@@ -346,6 +354,11 @@ lt_engine_constructed (GObject *object)
   self->pull_sources = g_list_store_new (LT_TYPE_PULL_SOURCE);
   self->recording = lt_recording_manager_new (self->catalog, self->rule_store, self->registry,
                                               self->local_storage_root);
+  self->notify = lt_notify_store_new (self->catalog, self->secret_store);
+  self->callbacks = lt_callback_queue_new (self->catalog);
+  lt_callback_queue_set_key_func (self->callbacks, dup_signing_key,
+                                  g_object_ref (self->notify), g_object_unref);
+  lt_recording_manager_set_notify (self->recording, self->notify, self->callbacks);
 }
 
 static void
@@ -357,6 +370,8 @@ lt_engine_dispose (GObject *object)
 
   g_clear_object (&self->api_server);
   g_clear_object (&self->recording);
+  g_clear_object (&self->callbacks);
+  g_clear_object (&self->notify);
   g_clear_object (&self->demo_source);
   g_clear_object (&self->pull_sources);
   g_clear_object (&self->ingest_server);
@@ -609,6 +624,9 @@ static void start_ingest (LtEngine *self,
 static void start_recording_cb (GObject      *source,
                                 GAsyncResult *result,
                                 gpointer      user_data);
+static void start_notify_loaded_cb (GObject      *source,
+                                    GAsyncResult *result,
+                                    gpointer      user_data);
 
 static void
 start_rules_loaded_cb (GObject      *source,
@@ -630,7 +648,43 @@ start_rules_loaded_cb (GObject      *source,
   if (start_check_shut_down (self, task))
     return;
 
-  /* Before any stream: what the last run left is recovered first. */
+  lt_notify_store_load_async (self->notify, g_task_get_cancellable (task),
+                              start_notify_loaded_cb, g_object_ref (task));
+}
+
+static void
+start_notify_loaded_cb (GObject      *source,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  LtEngine *self = g_task_get_source_object (task);
+  GError *error = NULL;
+
+  if (!lt_notify_store_load_finish (LT_NOTIFY_STORE (source), result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_prefix_error (&error, _("Cannot load the callback settings: "));
+      start_fail (self, task, error);
+      return;
+    }
+
+  if (start_check_shut_down (self, task))
+    return;
+
+  /* Callbacks queued before a crash go out again; then, before any stream, what the last
+   * run left of its recordings is recovered. */
+  if (self->settings != NULL)
+    {
+      g_autoptr(GSettingsSchema) schema = NULL;
+
+      g_object_get (self->settings, "settings-schema", &schema, NULL);
+      if (g_settings_schema_has_key (schema, "callback-expiry-hours"))
+        lt_callback_queue_set_expiry (self->callbacks,
+                                      g_settings_get_uint (self->settings,
+                                                           "callback-expiry-hours") * 3600);
+    }
+  lt_callback_queue_start (self->callbacks);
   lt_recording_manager_start_async (self->recording, g_task_get_cancellable (task),
                                     start_recording_cb, g_object_ref (task));
 }
@@ -657,6 +711,7 @@ start_recording_cb (GObject      *source,
   lt_api_rules_register (self->api_server, self->rule_store);
   lt_api_streams_register (self->api_server, self->registry, self->recording);
   lt_api_recording_register (self->api_server, self->recording);
+  lt_api_notify_register (self->api_server, self->notify);
 
   /* A busy address does not stop the engine: the console works without the API and
    * shows why; the daemon, which exists for the API, treats it as fatal. */
@@ -782,6 +837,9 @@ lt_engine_shutdown (LtEngine *self)
    * the catalog still takes their rows. */
   if (self->recording != NULL)
     lt_recording_manager_shutdown (self->recording, RECORDING_SHUTDOWN_TIMEOUT_MS);
+  /* Callbacks not delivered stay queued in the catalog for the next start. */
+  if (self->callbacks != NULL)
+    lt_callback_queue_shutdown (self->callbacks);
 
   /* Consumers first, then nginx (which blocks until the process is gone). */
   if (self->demo_source != NULL)
@@ -1114,13 +1172,19 @@ demo_rule_added_cb (GObject      *source,
                     GAsyncResult *result,
                     gpointer      user_data)
 {
-  g_autoptr(LtEngine) self = user_data;
+  GWeakRef *weak = user_data;
+  g_autoptr(LtEngine) self = g_weak_ref_get (weak);
   g_autoptr(GError) error = NULL;
 
+  g_weak_ref_clear (weak);
+  g_free (weak);
+
   /* An operator who made a rule of that name already knows what they want: keep theirs. */
-  if (!lt_rule_store_add_finish (LT_RULE_STORE (source), result, &error))
+  if (!lt_rule_store_add_finish (LT_RULE_STORE (source), result, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_message ("The demo stream’s recording rule was not added: %s", error->message);
-  if (!self->shut_down && self->demo_enabled)
+  /* Not a reference: an engine shut down and dropped meanwhile has nothing to start. */
+  if (self != NULL && !self->shut_down && self->demo_enabled)
     lt_demo_source_start (self->demo_source);
 }
 
@@ -1134,6 +1198,7 @@ add_demo_rule (LtEngine *self)
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
   g_autoptr(GError) error = NULL;
   g_autoptr(LtRule) rule = NULL;
+  GWeakRef *weak;
 
   g_hash_table_insert (params, "DomainName", self->default_domain);
   g_hash_table_insert (params, "AppName", LT_DEMO_DEFAULT_APP);
@@ -1151,8 +1216,9 @@ add_demo_rule (LtEngine *self)
       lt_demo_source_start (self->demo_source);
       return;
     }
-  lt_rule_store_add_async (self->rule_store, rule, NULL, demo_rule_added_cb,
-                           g_object_ref (self));
+  weak = g_new0 (GWeakRef, 1);
+  g_weak_ref_init (weak, self);
+  lt_rule_store_add_async (self->rule_store, rule, NULL, demo_rule_added_cb, weak);
 }
 
 static void
@@ -1443,4 +1509,20 @@ lt_engine_get_recording_manager (LtEngine *self)
   g_return_val_if_fail (LT_IS_ENGINE (self), NULL);
 
   return self->recording;
+}
+
+LtNotifyStore *
+lt_engine_get_notify_store (LtEngine *self)
+{
+  g_return_val_if_fail (LT_IS_ENGINE (self), NULL);
+
+  return self->notify;
+}
+
+LtCallbackQueue *
+lt_engine_get_callback_queue (LtEngine *self)
+{
+  g_return_val_if_fail (LT_IS_ENGINE (self), NULL);
+
+  return self->callbacks;
 }

@@ -179,4 +179,11 @@ gboolean      lt_engine_remove_pull_source_finish (LtEngine     *self,
                                                    GAsyncResult *result,
                                                    GError      **error);
 
+/* Added (callbacks, issue 4). -------------------------------------------------------- */
+
+/* The callback settings per domain and their signing keys (always there). */
+LtNotifyStore   *lt_engine_get_notify_store   (LtEngine *self);
+/* The persistent callback outbox (always there; delivering from a successful start on). */
+LtCallbackQueue *lt_engine_get_callback_queue (LtEngine *self);
+
 G_END_DECLS

@@ -7,9 +7,10 @@
  *
  * Decisions are made when a stream comes online, with the rule of highest priority as it
  * is then (a rule changed later applies from the next publish): an exclusion rule, a
- * StartTime/EndTime window that is not open, OnDemand 1 (needs the on-demand callback,
- * not built yet), OnDemand 2 without record=1|true, or OnDemand 7 mean "not recording",
- * and the LtRecording says why. A window that opens while the stream is online starts the
+ * StartTime/EndTime window that is not open, OnDemand 2 without record=1|true, OnDemand 7,
+ * or for OnDemand 1 a "no" (or no answer) from the domain's OnDemandUrl mean "not
+ * recording", and the LtRecording says why. File and status callbacks (SPEC 4) are queued
+ * as the recorder reports files and state changes. A window that opens while the stream is online starts the
  * recording then; one that closes ends it.
  */
 #include "config.h"
@@ -17,6 +18,10 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include <json-glib/json-glib.h>
+
+#include "lt-on-demand.h"
+#include "lt-outbound.h"
 #include "lt-recording-catalog.h"
 #include "lt-recording-manager.h"
 #include "lt-recording-private.h"
@@ -174,6 +179,17 @@ typedef struct
 
   guint               highlight_id;
   guint               window_id;     /* the schedule: window opens (no session) / closes */
+
+  /* Callbacks (SPEC 4). */
+  GHashTable         *push_args;     /* the session's publish parameters (a reference) */
+  gboolean            started_notified;
+  gboolean            error_notified;
+
+  /* OnDemand 1: the question being asked. */
+  LtRule             *asking_rule;
+  GCancellable       *on_demand;
+  guint               media_wait_id;
+  guint               media_waits;
 } Entry;
 
 struct _LtRecordingManager
@@ -191,6 +207,10 @@ struct _LtRecordingManager
 
   gulong              online_id;
   gulong              offline_id;
+
+  LtNotifyStore      *notify;        /* may be NULL: no callbacks, OnDemand 1 never records */
+  LtCallbackQueue    *callbacks;
+  SoupSession        *outbound;
   guint               pending_stops;
   LtRecoveryStats     recovery;
 
@@ -201,16 +221,29 @@ struct _LtRecordingManager
 G_DEFINE_FINAL_TYPE (LtRecordingManager, lt_recording_manager, G_TYPE_OBJECT)
 
 static void entry_evaluate      (Entry      *entry);
+static void entry_ask_on_demand (Entry      *entry,
+                                 LtRule     *rule);
 static void entry_stop_session  (Entry      *entry,
                                  const char *end_reason);
 
 /* ---- entries ---- */
 
 static void
+entry_cancel_question (Entry *entry)
+{
+  if (entry->on_demand != NULL)
+    g_cancellable_cancel (entry->on_demand);
+  g_clear_object (&entry->on_demand);
+  g_clear_handle_id (&entry->media_wait_id, g_source_remove);
+  g_clear_object (&entry->asking_rule);
+}
+
+static void
 entry_clear_timers (Entry *entry)
 {
   g_clear_handle_id (&entry->highlight_id, g_source_remove);
   g_clear_handle_id (&entry->window_id, g_source_remove);
+  entry_cancel_question (entry);
 }
 
 static void
@@ -223,6 +256,7 @@ entry_free (gpointer data)
     g_signal_handlers_disconnect_by_data (entry->recorder, entry);
   g_clear_object (&entry->recorder);
   g_clear_pointer (&entry->row, _lt_session_row_unref);
+  g_clear_pointer (&entry->push_args, g_hash_table_unref);
   g_clear_object (&entry->rule);
   g_clear_object (&entry->stream);
   g_clear_object (&entry->recording);
@@ -382,16 +416,121 @@ decide (LtRecordingManager *self,
                                      "“record=1” in the address (OnDemand 2)."));
       return FALSE;
     case LT_ON_DEMAND_URL:
-      decision->reason = g_strdup (_("The rule asks an on-demand address whether to record "
-                                     "(OnDemand 1); this version does not ask yet, so the "
-                                     "stream is not recorded."));
-      return FALSE;
+      /* Decided by the on-demand address: asked once the stream's codec and bitrate are
+       * known (entry_ask_on_demand). */
+      decision->trigger = LT_RECORDING_TRIGGER_ON_DEMAND;
+      return TRUE;
     case LT_ON_DEMAND_MANUAL:
     default:
       decision->reason = g_strdup (_("The rule records only when started by hand "
                                      "(OnDemand 7)."));
       return FALSE;
     }
+}
+
+/* ---- callbacks (SPEC 4) ---- */
+
+static void
+send_callback (Entry      *entry,
+               const char *kind,
+               JsonNode   *body)
+{
+  LtRecordingManager *self = entry->self;
+  const char *domain = lt_recording_get_domain (entry->recording);
+  const LtNotifyConfig *config;
+  g_autofree char *text = NULL;
+
+  if (self->notify == NULL || self->callbacks == NULL)
+    return;
+  config = lt_notify_store_lookup (self->notify, domain);
+  if (config == NULL || config->notify_url == NULL)
+    return;
+  if (g_str_equal (kind, "status") && !config->need_status_notify)
+    return;
+  text = json_to_string (body, FALSE);
+  lt_callback_queue_enqueue_async (self->callbacks, domain, entry->key, kind, config->notify_url,
+                                   text, NULL, NULL, NULL);
+}
+
+static JsonBuilder *
+callback_body_begin (Entry *entry)
+{
+  JsonBuilder *builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "domain");
+  json_builder_add_string_value (builder, lt_recording_get_domain (entry->recording));
+  json_builder_set_member_name (builder, "app");
+  json_builder_add_string_value (builder, lt_recording_get_app (entry->recording));
+  json_builder_set_member_name (builder, "stream");
+  json_builder_add_string_value (builder, lt_recording_get_stream_name (entry->recording));
+  return builder;
+}
+
+static void
+callback_body_send (Entry       *entry,
+                    const char  *kind,
+                    JsonBuilder *builder)
+{
+  g_autoptr(JsonNode) node = NULL;
+
+  json_builder_end_object (builder);
+  node = json_builder_get_root (builder);
+  send_callback (entry, kind, node);
+  g_object_unref (builder);
+}
+
+/* record_started, record_paused, record_resumed, record_ended, record_error (@reason). */
+static void
+notify_status (Entry      *entry,
+               const char *event,
+               const char *reason)
+{
+  JsonBuilder *builder = callback_body_begin (entry);
+
+  json_builder_set_member_name (builder, "event");
+  json_builder_add_string_value (builder, event);
+  if (reason != NULL)
+    {
+      json_builder_set_member_name (builder, "reason");
+      json_builder_add_string_value (builder, reason);
+    }
+  callback_body_send (entry, "status", builder);
+}
+
+/* A finished recording file: uri is its object key, times in Unix seconds, the duration a
+ * float in seconds, push_args the publish parameters named callback_*. */
+static void
+notify_file (Entry                 *entry,
+             const LtRecordingFile *file)
+{
+  JsonBuilder *builder = callback_body_begin (entry);
+  json_builder_set_member_name (builder, "uri");
+  json_builder_add_string_value (builder, file->object_key);
+  json_builder_set_member_name (builder, "duration");
+  json_builder_add_double_value (builder, (double) file->duration / G_USEC_PER_SEC);
+  json_builder_set_member_name (builder, "start_time");
+  json_builder_add_int_value (builder, file->start_time / G_USEC_PER_SEC);
+  json_builder_set_member_name (builder, "stop_time");
+  json_builder_add_int_value (builder, MAX (file->end_time, file->start_time) / G_USEC_PER_SEC);
+  json_builder_set_member_name (builder, "push_args");
+  json_builder_begin_object (builder);
+  if (entry->push_args != NULL)
+    {
+      g_autoptr(GList) names = g_hash_table_get_keys (entry->push_args);
+
+      /* Sorted: the same publish gives the same body. */
+      names = g_list_sort (names, (GCompareFunc) strcmp);
+      for (GList *l = names; l != NULL; l = l->next)
+        if (g_str_has_prefix (l->data, "callback_"))
+          {
+            json_builder_set_member_name (builder, l->data);
+            json_builder_add_string_value (builder,
+                                           g_hash_table_lookup (entry->push_args, l->data));
+          }
+    }
+  json_builder_end_object (builder);
+  callback_body_send (entry, "file", builder);
 }
 
 /* ---- the recorder's reports ---- */
@@ -444,6 +583,7 @@ recorder_file_closed_cb (LtRecorder            *recorder,
   const LtRecordingFile *current;
 
   _lt_recording_catalog_file_closed (entry->self->catalog, entry->row, file);
+  notify_file (entry, file);
   current = lt_recording_get_current_file (entry->recording, format);
   if (current != NULL && g_strcmp0 (current->path, file->open_path) == 0)
     _lt_recording_set_current_file (entry->recording, format, NULL);
@@ -467,6 +607,8 @@ recorder_error_cb (LtRecorder   *recorder,
   _lt_recording_set_reason (entry->recording, code, error->message);
   lt_catalog_add_event_async (entry->self->catalog, "recording-error", subject,
                               error->message, NULL, NULL, NULL);
+  notify_status (entry, "record_error", code);
+  entry->error_notified = TRUE;
 }
 
 static void recorder_stopped_cb (GObject      *source,
@@ -491,6 +633,10 @@ entry_session_finished (Entry    *entry,
     reason = "merge_window_expired";
   _lt_recording_catalog_ended (self->catalog, entry->row, g_get_real_time (), failed, reason,
                                NULL, NULL);
+  if (failed && !entry->error_notified)
+    notify_status (entry, "record_error", reason);
+  if (!failed)
+    notify_status (entry, "record_ended", NULL);
 
   g_signal_handlers_disconnect_by_data (recorder, entry);
   /* Make sure every file is closed and reported before the recorder goes (a no-op when it
@@ -505,6 +651,9 @@ entry_session_finished (Entry    *entry,
   entry->pause_requested = FALSE;
   entry->pause_reason = NULL;
   entry->end_reason = NULL;
+  entry->started_notified = FALSE;
+  entry->error_notified = FALSE;
+  g_clear_pointer (&entry->push_args, g_hash_table_unref);
   _lt_recording_set_session (entry->recording, 0, NULL, NULL);
   _lt_recording_set_pause_deadline (entry->recording, 0);
   _lt_recording_set_highlight_deadline (entry->recording, 0);
@@ -551,6 +700,14 @@ recorder_state_changed_cb (LtRecorder      *recorder,
 
     case LT_RECORDER_STATE_RECORDING:
       entry->pause_requested = FALSE;
+      if (!entry->started_notified)
+        {
+          notify_status (entry, "record_started", NULL);
+          entry->started_notified = TRUE;
+        }
+      else if (entry->paused)
+        notify_status (entry, "record_resumed", NULL);
+      entry->error_notified = FALSE;
       if (entry->paused)
         {
           _lt_recording_catalog_resumed (self->catalog, entry->row, now);
@@ -572,6 +729,8 @@ recorder_state_changed_cb (LtRecorder      *recorder,
                                           entry->pause_reason != NULL ? entry->pause_reason
                                                                       : "offline");
             entry->paused = TRUE;
+            if (entry->started_notified)
+              notify_status (entry, "record_paused", NULL);
           }
         entry->pause_reason = NULL;
         _lt_recording_set_pause_deadline (entry->recording,
@@ -696,6 +855,7 @@ static gboolean
 entry_start_session (Entry               *entry,
                      LtRule              *rule,
                      LtRecordingTrigger   trigger,
+                     GPtrArray           *formats,
                      GError             **error)
 {
   LtRecordingManager *self = entry->self;
@@ -703,7 +863,6 @@ entry_start_session (Entry               *entry,
   g_autoptr(GPtrArray) names = g_ptr_array_new ();
   SequenceFuncData *sfd;
   LtRecorderParams params = { 0, };
-  GPtrArray *formats = lt_rule_get_formats (rule);
   const char *endpoint = lt_rule_get_oss_endpoint (rule);
   const char *bucket = lt_rule_get_oss_bucket (rule);
 
@@ -717,6 +876,8 @@ entry_start_session (Entry               *entry,
   if (!lt_storage_prepare_bucket (self->local_root, endpoint, bucket, error))
     return FALSE;
 
+  if (formats == NULL)
+    formats = lt_rule_get_formats (rule);
   params.domain_name = lt_stream_get_domain (entry->stream);
   params.app_name = lt_stream_get_app (entry->stream);
   params.stream_name = lt_stream_get_name (entry->stream);
@@ -738,6 +899,9 @@ entry_start_session (Entry               *entry,
 
   entry->recorder = g_object_ref (recorder);
   entry->rule = g_object_ref (rule);
+  g_clear_pointer (&entry->push_args, g_hash_table_unref);
+  if (lt_stream_get_publish_args (entry->stream) != NULL)
+    entry->push_args = g_hash_table_ref (lt_stream_get_publish_args (entry->stream));
   entry->recorder_state = LT_RECORDER_STATE_IDLE;
   entry->row = _lt_session_row_new (lt_stream_get_domain (entry->stream),
                                     lt_stream_get_app (entry->stream),
@@ -799,6 +963,117 @@ entry_stop_session (Entry      *entry,
                           g_object_ref (entry->self));
 }
 
+/* ---- OnDemand 1 ---- */
+
+/* How long to wait for a stream's codec and first bitrate figure before asking anyway. */
+#define MEDIA_WAIT_INTERVAL_MS 250
+#define MEDIA_WAIT_MAX         40
+
+typedef struct
+{
+  LtRecordingManager *self;
+  GCancellable       *cancellable;
+} Question;
+
+static void
+on_demand_answered_cb (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  Question *question = user_data;
+  g_autoptr(LtRecordingManager) self = question->self;
+  g_autoptr(GCancellable) cancellable = question->cancellable;
+  g_autoptr(LtOnDemandDecision) decision = lt_on_demand_query_finish (result);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LtRule) rule = NULL;
+  Entry *entry = NULL;
+  GHashTableIter iter;
+  gpointer value;
+
+  g_free (question);
+  /* The entry's question, unless it was cancelled (offline, shutdown, another answer). */
+  if (g_cancellable_is_cancelled (cancellable) || self->shut_down)
+    return;
+  g_hash_table_iter_init (&iter, self->entries);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (((Entry *) value)->on_demand == cancellable)
+      entry = value;
+  if (entry == NULL || entry->stream == NULL || entry->recorder != NULL)
+    return;
+
+  rule = g_steal_pointer (&entry->asking_rule);
+  g_clear_object (&entry->on_demand);
+  if (!decision->need_record)
+    {
+      g_message ("Not recording %s: %s", entry->key, decision->reason);
+      _lt_recording_set_state (entry->recording, LT_RECORDING_STATE_NOT_RECORDING);
+      _lt_recording_set_reason (entry->recording, decision->reason_code, decision->reason);
+      return;
+    }
+  if (!entry_start_session (entry, rule, LT_RECORDING_TRIGGER_ON_DEMAND, decision->formats,
+                            &error))
+    entry_fail (entry, "InternalError", error->message);
+}
+
+static void
+entry_send_question (Entry *entry)
+{
+  LtRecordingManager *self = entry->self;
+  const LtNotifyConfig *config = self->notify != NULL
+    ? lt_notify_store_lookup (self->notify, lt_stream_get_domain (entry->stream)) : NULL;
+  const char *codec = lt_stream_get_video_codec (entry->stream);
+  Question *question = g_new0 (Question, 1);
+
+  entry->on_demand = g_cancellable_new ();
+  question->self = g_object_ref (self);
+  question->cancellable = g_object_ref (entry->on_demand);
+  lt_on_demand_query_async (self->outbound, config != NULL ? config->on_demand_url : NULL,
+                            lt_stream_get_domain (entry->stream),
+                            lt_stream_get_app (entry->stream),
+                            lt_stream_get_name (entry->stream),
+                            lt_stream_get_bitrate (entry->stream),
+                            codec != NULL ? codec : "",
+                            lt_rule_get_formats (entry->asking_rule),
+                            entry->on_demand, on_demand_answered_cb, question);
+}
+
+static gboolean
+media_wait_cb (gpointer user_data)
+{
+  Entry *entry = user_data;
+
+  if (entry->stream == NULL)
+    {
+      entry->media_wait_id = 0;
+      return G_SOURCE_REMOVE;
+    }
+  if ((!lt_stream_get_has_media_info (entry->stream) || lt_stream_get_bitrate (entry->stream) == 0) &&
+      ++entry->media_waits < MEDIA_WAIT_MAX)
+    return G_SOURCE_CONTINUE;
+  entry->media_wait_id = 0;
+  entry_send_question (entry);
+  return G_SOURCE_REMOVE;
+}
+
+/* The request carries the stream's real codec and bitrate: it waits (at most 10 s) until
+ * the ingest knows them. */
+static void
+entry_ask_on_demand (Entry  *entry,
+                     LtRule *rule)
+{
+  entry_cancel_question (entry);
+  entry->asking_rule = g_object_ref (rule);
+  entry->media_waits = 0;
+  _lt_recording_set_state (entry->recording, LT_RECORDING_STATE_NOT_RECORDING);
+  _lt_recording_set_reason (entry->recording, NULL,
+                            _("Asking the on-demand address whether to record…"));
+  _lt_recording_set_trigger (entry->recording, LT_RECORDING_TRIGGER_NONE);
+  if (lt_stream_get_has_media_info (entry->stream) && lt_stream_get_bitrate (entry->stream) > 0)
+    entry_send_question (entry);
+  else
+    entry->media_wait_id = g_timeout_add (MEDIA_WAIT_INTERVAL_MS, media_wait_cb, entry);
+}
+
 static void
 entry_evaluate (Entry *entry)
 {
@@ -814,7 +1089,12 @@ entry_evaluate (Entry *entry)
       g_free (decision.reason);
       return;
     }
-  if (!entry_start_session (entry, decision.rule, decision.trigger, &error))
+  if (decision.trigger == LT_RECORDING_TRIGGER_ON_DEMAND)
+    {
+      entry_ask_on_demand (entry, decision.rule);
+      return;
+    }
+  if (!entry_start_session (entry, decision.rule, decision.trigger, NULL, &error))
     entry_fail (entry, "InternalError", error->message);
 }
 
@@ -861,6 +1141,7 @@ stream_offline_cb (LtStreamRegistry   *registry,
 
   if (entry == NULL || entry->stream != stream)
     return;
+  entry_cancel_question (entry);
   g_clear_object (&entry->stream);
   g_clear_handle_id (&entry->highlight_id, g_source_remove);
   _lt_recording_set_highlight_deadline (entry->recording, 0);
@@ -954,7 +1235,7 @@ lt_recording_manager_command (LtRecordingManager *self,
               return FALSE;
             }
           g_clear_handle_id (&entry->window_id, g_source_remove);
-          if (!entry_start_session (entry, rule, LT_RECORDING_TRIGGER_MANUAL, error))
+          if (!entry_start_session (entry, rule, LT_RECORDING_TRIGGER_MANUAL, NULL, error))
             {
               entry_fail (entry, "InternalError", (*error)->message);
               return FALSE;
@@ -1211,6 +1492,19 @@ lt_recording_manager_shutdown (LtRecordingManager *self,
   g_main_context_unref (context);
 }
 
+void
+lt_recording_manager_set_notify (LtRecordingManager *self,
+                                 LtNotifyStore      *notify,
+                                 LtCallbackQueue    *callbacks)
+{
+  g_return_if_fail (LT_IS_RECORDING_MANAGER (self));
+  g_return_if_fail (notify == NULL || LT_IS_NOTIFY_STORE (notify));
+  g_return_if_fail (callbacks == NULL || LT_IS_CALLBACK_QUEUE (callbacks));
+
+  g_set_object (&self->notify, notify);
+  g_set_object (&self->callbacks, callbacks);
+}
+
 GListModel *
 lt_recording_manager_get_recordings (LtRecordingManager *self)
 {
@@ -1256,6 +1550,9 @@ lt_recording_manager_dispose (GObject *object)
     }
   g_clear_pointer (&self->entries, g_hash_table_unref);
   g_clear_object (&self->recordings);
+  g_clear_object (&self->notify);
+  g_clear_object (&self->callbacks);
+  g_clear_object (&self->outbound);
   g_clear_object (&self->registry);
   g_clear_object (&self->rules);
   g_clear_object (&self->catalog);
@@ -1287,6 +1584,7 @@ static void
 lt_recording_manager_init (LtRecordingManager *self)
 {
   self->recordings = g_list_store_new (LT_TYPE_RECORDING);
+  self->outbound = lt_outbound_session_new (LT_ON_DEMAND_TIMEOUT_MS / 1000);
   self->entries = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, entry_free);
   self->sequences = g_new0 (Sequences, 1);
   g_atomic_ref_count_init (&self->sequences->ref_count);

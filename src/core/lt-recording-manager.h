@@ -1,8 +1,8 @@
 /* lt-recording-manager.h: turns online streams into recordings (SPEC section 3).
  *
  * When a stream comes online the manager decides from the rules (priority, exclusion,
- * StartTime/EndTime window, OnDemand 0/2/7; OnDemand 1 does not record until the
- * on-demand callback exists) whether to record it, runs an LtRecorder for it and writes
+ * StartTime/EndTime window, OnDemand 0/2/7, and for OnDemand 1 the answer of the domain's
+ * OnDemandUrl) whether to record it, runs an LtRecorder for it and writes
  * every session, file and slice to the catalog as the recorder reports them. It carries
  * out the manual commands (RealTimeRecordCommand), and on start it recovers what a crash
  * left: open playlists are finished, their slices catalogued, MP4/FLV files repaired and
@@ -14,7 +14,9 @@
 
 #include <gio/gio.h>
 
+#include "lt-callback-queue.h"
 #include "lt-catalog.h"
+#include "lt-notify-store.h"
 #include "lt-recording.h"
 #include "lt-rule-store.h"
 #include "lt-stream-registry.h"
@@ -77,6 +79,13 @@ gboolean     lt_recording_manager_start_finish (LtRecordingManager *self,
  * main context. Idempotent. */
 void         lt_recording_manager_shutdown     (LtRecordingManager *self,
                                                 guint               timeout_ms);
+
+/* Callbacks (SPEC 4): file and status callbacks go to @callbacks for the domains @notify
+ * has a NotifyUrl for, and OnDemand 1 rules ask the domain's OnDemandUrl. Without them (the
+ * default) nothing is sent and OnDemand 1 does not record. Set before start. */
+void         lt_recording_manager_set_notify   (LtRecordingManager *self,
+                                                LtNotifyStore      *notify,
+                                                LtCallbackQueue    *callbacks);
 
 /* A GListModel of LtRecording, in the order they appeared. */
 GListModel  *lt_recording_manager_get_recordings (LtRecordingManager *self);

@@ -39,11 +39,12 @@ typedef enum
   LT_RECORDING_TRIGGER_PUSH_ARG,   /* OnDemand 2 with record=1|true */
   LT_RECORDING_TRIGGER_MANUAL,     /* RealTimeRecordCommand start */
   LT_RECORDING_TRIGGER_SCHEDULED,  /* a stream-level rule's StartTime/EndTime window */
+  LT_RECORDING_TRIGGER_ON_DEMAND,  /* OnDemand 1: the domain's OnDemandUrl said so */
 } LtRecordingTrigger;
 
 GType        lt_recording_trigger_get_type  (void) G_GNUC_CONST;
 #define LT_TYPE_RECORDING_TRIGGER (lt_recording_trigger_get_type ())
-/* "none", "auto", "push_arg", "manual", "scheduled" */
+/* "none", "auto", "push_arg", "manual", "scheduled", "ondemand" */
 const char  *lt_recording_trigger_to_string (LtRecordingTrigger trigger);
 
 #define LT_TYPE_RECORDING (lt_recording_get_type ())
