@@ -6,6 +6,8 @@
 #include <locale.h>
 #include <string.h>
 
+#include <adwaita.h>
+
 #include "lt-test-gui.h"
 #include "lt-test-utils.h"
 
@@ -110,4 +112,52 @@ lt_test_use_language (const char *language)
     g_unsetenv ("LANGUAGE");
   /* Makes gettext drop what it has cached for the old language. */
   setlocale (LC_ALL, "C.UTF-8");
+}
+
+void
+lt_test_gui_init (int    *argc,
+                  char ***argv)
+{
+  g_auto(GStrv) icon_path = NULL;
+  const char * const *data_dirs;
+  guint n_dirs;
+
+  /* G_TEST_OPTION_ISOLATE_DIRS hides the system data dirs, and with them the MIME
+   * database (which gdk-pixbuf needs to load any icon) and the icon themes: keep
+   * using the real ones. */
+  g_content_type_set_mime_dirs (NULL);
+  data_dirs = g_get_system_data_dirs ();
+  n_dirs = g_strv_length ((GStrv) data_dirs);
+  icon_path = g_new0 (char *, n_dirs + 1);
+  for (guint i = 0; i < n_dirs; i++)
+    icon_path[i] = g_build_filename (data_dirs[i], "icons", NULL);
+
+  /* The isolated dirs also hide GNOME's proxy settings schema, which GIO's default proxy
+   * resolver needs; nothing in the gui tests goes through a proxy. */
+  g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
+  lt_test_init (argc, argv);
+  gtk_init ();
+  adw_init ();
+  gtk_icon_theme_set_search_path (gtk_icon_theme_get_for_display (gdk_display_get_default ()),
+                                  (const char * const *) icon_path);
+}
+
+void
+lt_test_gui_load_style (void)
+{
+  static gsize done = 0;
+
+  /* What AdwApplication does for the real app: style.css and the icons. */
+  if (g_once_init_enter (&done))
+    {
+      g_autoptr(GtkCssProvider) provider = gtk_css_provider_new ();
+      GdkDisplay *display = gdk_display_get_default ();
+
+      gtk_css_provider_load_from_resource (provider, "/io/github/livetape/Livetape/style.css");
+      gtk_style_context_add_provider_for_display (display, GTK_STYLE_PROVIDER (provider),
+                                                  GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+      gtk_icon_theme_add_resource_path (gtk_icon_theme_get_for_display (display),
+                                        "/io/github/livetape/Livetape/icons");
+      g_once_init_leave (&done, 1);
+    }
 }

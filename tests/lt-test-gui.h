@@ -15,4 +15,11 @@ void lt_test_save_screenshot (GtkWidget  *widget,
  * screenshots show whether they fit. */
 void lt_test_use_language    (const char *language);
 
+/* lt_test_init() plus GTK and libadwaita, with the system's MIME database and icon
+ * themes visible despite the isolated dirs. */
+void lt_test_gui_init        (int         *argc,
+                              char      ***argv);
+/* Loads the app's style.css and icons, as AdwApplication does for the real app (once). */
+void lt_test_gui_load_style  (void);
+
 G_END_DECLS

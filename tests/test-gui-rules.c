@@ -94,26 +94,6 @@ utc_from_now (gint64 offset)
   return g_date_time_format (dt, "%Y-%m-%dT%H:%M:%SZ");
 }
 
-static void
-load_style (void)
-{
-  static gsize done = 0;
-
-  /* What AdwApplication does for the real app: style.css and the icons. */
-  if (g_once_init_enter (&done))
-    {
-      g_autoptr(GtkCssProvider) provider = gtk_css_provider_new ();
-      GdkDisplay *display = gdk_display_get_default ();
-
-      gtk_css_provider_load_from_resource (provider, "/io/github/livetape/Livetape/style.css");
-      gtk_style_context_add_provider_for_display (display, GTK_STYLE_PROVIDER (provider),
-                                                  GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
-      gtk_icon_theme_add_resource_path (gtk_icon_theme_get_for_display (display),
-                                        "/io/github/livetape/Livetape/icons");
-      g_once_init_leave (&done, 1);
-    }
-}
-
 /* The engine's error message for @params, to compare with what the editor shows. */
 static char *
 core_message (const char *first_key,
@@ -215,7 +195,7 @@ fixture_set_up (Fixture       *fixture,
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
 
-  load_style ();
+  lt_test_gui_load_style ();
 
   fixture->data_dir = lt_test_make_temp_dir ();
   fixture->engine = lt_engine_new (fixture->data_dir);
@@ -1284,25 +1264,7 @@ int
 main (int    argc,
       char **argv)
 {
-  g_auto(GStrv) icon_path = NULL;
-  const char * const *data_dirs;
-  guint n_dirs;
-
-  /* G_TEST_OPTION_ISOLATE_DIRS hides the system data dirs, and with them the MIME
-   * database (which gdk-pixbuf needs to load any icon) and the icon themes: keep
-   * using the real ones. */
-  g_content_type_set_mime_dirs (NULL);
-  data_dirs = g_get_system_data_dirs ();
-  n_dirs = g_strv_length ((GStrv) data_dirs);
-  icon_path = g_new0 (char *, n_dirs + 1);
-  for (guint i = 0; i < n_dirs; i++)
-    icon_path[i] = g_build_filename (data_dirs[i], "icons", NULL);
-
-  lt_test_init (&argc, &argv);
-  gtk_init ();
-  adw_init ();
-  gtk_icon_theme_set_search_path (gtk_icon_theme_get_for_display (gdk_display_get_default ()),
-                                  (const char * const *) icon_path);
+  lt_test_gui_init (&argc, &argv);
 
   g_test_add_func ("/gui/app/starts", test_app_starts);
   g_test_add_func ("/gui/app/api-port-busy", test_app_api_port_busy);

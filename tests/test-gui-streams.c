@@ -46,25 +46,6 @@ pointer_is_null (gpointer data)
 }
 
 static void
-load_style (void)
-{
-  static gsize done = 0;
-
-  if (g_once_init_enter (&done))
-    {
-      g_autoptr(GtkCssProvider) provider = gtk_css_provider_new ();
-      GdkDisplay *display = gdk_display_get_default ();
-
-      gtk_css_provider_load_from_resource (provider, "/io/github/livetape/Livetape/style.css");
-      gtk_style_context_add_provider_for_display (display, GTK_STYLE_PROVIDER (provider),
-                                                  GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
-      gtk_icon_theme_add_resource_path (gtk_icon_theme_get_for_display (display),
-                                        "/io/github/livetape/Livetape/icons");
-      g_once_init_leave (&done, 1);
-    }
-}
-
-static void
 start_engine (Fixture *fixture)
 {
   g_autoptr(GAsyncResult) result = NULL;
@@ -96,7 +77,7 @@ static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  user_data)
 {
-  load_style ();
+  lt_test_gui_load_style ();
 
   fixture->data_dir = lt_test_make_temp_dir ();
   start_engine (fixture);
@@ -880,26 +861,7 @@ int
 main (int    argc,
       char **argv)
 {
-  g_auto(GStrv) icon_path = NULL;
-  const char * const *data_dirs;
-  guint n_dirs;
-
-  /* The isolated dirs hide the system MIME database and icon themes: keep the real ones. */
-  g_content_type_set_mime_dirs (NULL);
-  data_dirs = g_get_system_data_dirs ();
-  n_dirs = g_strv_length ((GStrv) data_dirs);
-  icon_path = g_new0 (char *, n_dirs + 1);
-  for (guint i = 0; i < n_dirs; i++)
-    icon_path[i] = g_build_filename (data_dirs[i], "icons", NULL);
-
-  /* Isolated test dirs hide GNOME's proxy settings schema, which GIO's default proxy
-   * resolver needs; nothing here goes through a proxy. */
-  g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
-  lt_test_init (&argc, &argv);
-  gtk_init ();
-  adw_init ();
-  gtk_icon_theme_set_search_path (gtk_icon_theme_get_for_display (gdk_display_get_default ()),
-                                  (const char * const *) icon_path);
+  lt_test_gui_init (&argc, &argv);
 
   g_test_add ("/gui/streams/demo-online", Fixture, NULL,
               fixture_set_up, test_demo_online, fixture_tear_down);

@@ -1,6 +1,7 @@
 /* lt-rules-page-private.h: what the GUI tests reach in the Rules page. */
 #pragma once
 
+#include "lt-notify-editor.h"
 #include "lt-rule-editor.h"
 #include "lt-rule-tester.h"
 #include "lt-rules-page.h"
@@ -25,6 +26,11 @@ AdwMessageDialog *_lt_rules_page_get_delete_dialog  (LtRulesPage *self);
 /* The toast offering to undo the last delete, while it exists. */
 AdwToast         *_lt_rules_page_get_undo_toast     (LtRulesPage *self);
 LtRuleTester     *_lt_rules_page_get_tester         (LtRulesPage *self);
+/* The callback settings dialog that is open, or NULL. */
+LtNotifyEditor   *_lt_rules_page_get_notify_editor  (LtRulesPage *self);
+/* The description under a domain's title (where its callbacks go), or NULL. */
+const char       *_lt_rules_page_get_group_description (LtRulesPage *self,
+                                                        const char  *domain);
 GtkEditable      *_lt_rules_page_get_search_entry   (LtRulesPage *self);
 
 G_END_DECLS

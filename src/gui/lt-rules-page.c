@@ -11,6 +11,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "lt-notify-editor.h"
 #include "lt-rule-editor.h"
 #include "lt-rule-row.h"
 #include "lt-rule-tester.h"
@@ -32,11 +33,14 @@ struct _LtRulesPage
   AdwBin            parent_instance;
 
   LtRuleStore      *store;
+  LtNotifyStore    *notify_store;    /* the domains' callback settings */
+  LtCallbackQueue  *callback_queue;  /* for the editor's test callback */
   GHashTable       *groups;          /* domain → DomainGroup */
   char             *search_text;     /* casefolded, NULL when not searching */
   char             *default_domain;
   GCancellable     *cancellable;
   LtRuleEditor     *editor;          /* weak */
+  LtNotifyEditor   *notify_editor;   /* weak */
   AdwMessageDialog *delete_dialog;   /* weak */
   AdwToast         *undo_toast;      /* weak: the last "deleted" toast */
 
@@ -144,6 +148,39 @@ group_items_changed_cb (GListModel  *model,
   update_state (group->page);
 }
 
+/* Beside a domain's rules: where its callbacks go. */
+static void
+update_group_description (LtRulesPage *self,
+                          DomainGroup *group)
+{
+  const LtNotifyConfig *config = self->notify_store != NULL
+                                 ? lt_notify_store_lookup (self->notify_store, group->domain)
+                                 : NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *escaped = NULL;
+
+  if (config != NULL && config->notify_url != NULL)
+    /* TRANSLATORS: %s is the NotifyUrl of the domain */
+    text = g_strdup_printf (_("Callbacks go to %s"), config->notify_url);
+  else if (config != NULL)
+    text = g_strdup (_("Callback settings without a notification address"));
+
+  escaped = text != NULL ? g_markup_escape_text (text, -1) : NULL;
+  adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (group->group), escaped);
+}
+
+static void
+notify_store_changed_cb (LtRulesPage *self,
+                         const char  *domain)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->groups);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    update_group_description (self, value);
+}
+
 static DomainGroup *
 domain_group_new (LtRulesPage *self,
                   const char  *domain)
@@ -151,7 +188,10 @@ domain_group_new (LtRulesPage *self,
   DomainGroup *group = g_new0 (DomainGroup, 1);
   g_autofree char *escaped = g_markup_escape_text (domain, -1);
   g_autofree char *tooltip = NULL;
+  g_autofree char *callbacks_tooltip = NULL;
   GtkWidget *add_button;
+  GtkWidget *callbacks_button;
+  GtkWidget *suffix;
 
   group->page = self;
   group->domain = g_strdup (domain);
@@ -171,7 +211,22 @@ domain_group_new (LtRulesPage *self,
   gtk_actionable_set_action_name (GTK_ACTIONABLE (add_button), "rules.add-for-domain");
   gtk_actionable_set_action_target_value (GTK_ACTIONABLE (add_button),
                                           g_variant_new_string (domain));
-  adw_preferences_group_set_header_suffix (ADW_PREFERENCES_GROUP (group->group), add_button);
+
+  /* TRANSLATORS: tooltip of the button that opens the callback settings of the domain %s. */
+  callbacks_tooltip = g_strdup_printf (_("Callback Settings for %s"), domain);
+  callbacks_button = gtk_button_new_with_mnemonic (_("_Callbacks"));
+  gtk_widget_set_tooltip_text (callbacks_button, callbacks_tooltip);
+  gtk_widget_set_valign (callbacks_button, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (callbacks_button, "flat");
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (callbacks_button), "rules.edit-callbacks");
+  gtk_actionable_set_action_target_value (GTK_ACTIONABLE (callbacks_button),
+                                          g_variant_new_string (domain));
+
+  suffix = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  gtk_box_append (GTK_BOX (suffix), callbacks_button);
+  gtk_box_append (GTK_BOX (suffix), add_button);
+  adw_preferences_group_set_header_suffix (ADW_PREFERENCES_GROUP (group->group), suffix);
+  update_group_description (self, group);
 
   group->list = GTK_LIST_BOX (gtk_list_box_new ());
   gtk_list_box_set_selection_mode (group->list, GTK_SELECTION_NONE);
@@ -317,6 +372,8 @@ update_actions (LtRulesPage *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "rules.add-for-domain", ready);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "rules.edit", ready);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "rules.delete", ready);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "rules.edit-callbacks",
+                                 self->notify_store != NULL && self->callback_queue != NULL);
 }
 
 /* Search */
@@ -416,6 +473,48 @@ open_editor (LtRulesPage *self,
   g_signal_connect_object (editor, "delete-requested",
                            G_CALLBACK (editor_delete_requested_cb), self, 0);
   g_set_weak_pointer (&self->editor, editor);
+  gtk_window_present (GTK_WINDOW (editor));
+}
+
+/* Callback settings */
+
+static void
+notify_editor_saved_cb (LtRulesPage *self)
+{
+  add_toast (self, adw_toast_new (_("Callback settings saved")));
+}
+
+static void
+notify_editor_removed_cb (LtRulesPage *self)
+{
+  add_toast (self, adw_toast_new (_("Callback settings removed")));
+}
+
+/* @domain: NULL or "" lets the operator type the domain (one that has no rules yet). */
+static void
+open_notify_editor (LtRulesPage *self,
+                    const char  *domain)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  LtNotifyEditor *editor;
+
+  if (self->notify_store == NULL || self->callback_queue == NULL)
+    return;
+
+  if (self->notify_editor != NULL)
+    {
+      gtk_window_present (GTK_WINDOW (self->notify_editor));
+      return;
+    }
+
+  editor = lt_notify_editor_new (self->notify_store, self->callback_queue, domain);
+  if (GTK_IS_WINDOW (root))
+    gtk_window_set_transient_for (GTK_WINDOW (editor), GTK_WINDOW (root));
+  g_signal_connect_object (editor, "saved", G_CALLBACK (notify_editor_saved_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (editor, "removed", G_CALLBACK (notify_editor_removed_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_set_weak_pointer (&self->notify_editor, editor);
   gtk_window_present (GTK_WINDOW (editor));
 }
 
@@ -588,6 +687,14 @@ add_for_domain_action (GtkWidget  *widget,
 }
 
 static void
+edit_callbacks_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  open_notify_editor (LT_RULES_PAGE (widget), g_variant_get_string (parameter, NULL));
+}
+
+static void
 edit_action (GtkWidget  *widget,
              const char *action_name,
              GVariant   *parameter)
@@ -648,12 +755,16 @@ lt_rules_page_dispose (GObject *object)
   if (self->editor != NULL)
     gtk_window_destroy (GTK_WINDOW (self->editor));
   g_clear_weak_pointer (&self->editor);
+  if (self->notify_editor != NULL)
+    gtk_window_destroy (GTK_WINDOW (self->notify_editor));
+  g_clear_weak_pointer (&self->notify_editor);
   if (self->delete_dialog != NULL)
     gtk_window_destroy (GTK_WINDOW (self->delete_dialog));
   g_clear_weak_pointer (&self->delete_dialog);
   g_clear_weak_pointer (&self->undo_toast);
 
   lt_rules_page_set_rule_store (self, NULL);
+  lt_rules_page_set_callbacks (self, NULL, NULL);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), LT_TYPE_RULES_PAGE);
 
@@ -770,6 +881,8 @@ lt_rules_page_class_init (LtRulesPageClass *klass)
   gtk_widget_class_install_action (widget_class, "rules.add-for-domain", "s",
                                    add_for_domain_action);
   gtk_widget_class_install_action (widget_class, "rules.edit", NULL, edit_action);
+  gtk_widget_class_install_action (widget_class, "rules.edit-callbacks", "s",
+                                   edit_callbacks_action);
   gtk_widget_class_install_action (widget_class, "rules.delete", NULL, delete_action);
   gtk_widget_class_install_action (widget_class, "rules.search", NULL, search_action);
 
@@ -848,6 +961,36 @@ lt_rules_page_set_rule_store (LtRulesPage *self,
   sync_groups (self);
   update_actions (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RULE_STORE]);
+}
+
+void
+lt_rules_page_set_callbacks (LtRulesPage     *self,
+                             LtNotifyStore   *notify_store,
+                             LtCallbackQueue *callback_queue)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_return_if_fail (LT_IS_RULES_PAGE (self));
+  g_return_if_fail (notify_store == NULL || LT_IS_NOTIFY_STORE (notify_store));
+  g_return_if_fail (callback_queue == NULL || LT_IS_CALLBACK_QUEUE (callback_queue));
+
+  if (self->notify_store != notify_store)
+    {
+      if (self->notify_store != NULL)
+        g_signal_handlers_disconnect_by_func (self->notify_store, notify_store_changed_cb, self);
+      g_set_object (&self->notify_store, notify_store);
+      if (notify_store != NULL)
+        g_signal_connect_object (notify_store, "changed",
+                                 G_CALLBACK (notify_store_changed_cb), self,
+                                 G_CONNECT_SWAPPED);
+    }
+  g_set_object (&self->callback_queue, callback_queue);
+
+  g_hash_table_iter_init (&iter, self->groups);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    update_group_description (self, value);
+  update_actions (self);
 }
 
 void
@@ -956,6 +1099,25 @@ AdwMessageDialog *
 _lt_rules_page_get_delete_dialog (LtRulesPage *self)
 {
   return self->delete_dialog;
+}
+
+LtNotifyEditor *
+_lt_rules_page_get_notify_editor (LtRulesPage *self)
+{
+  return self->notify_editor;
+}
+
+const char *
+_lt_rules_page_get_group_description (LtRulesPage *self,
+                                      const char  *domain)
+{
+  DomainGroup *group = g_hash_table_lookup (self->groups, domain);
+  const char *description;
+
+  if (group == NULL)
+    return NULL;
+  description = adw_preferences_group_get_description (ADW_PREFERENCES_GROUP (group->group));
+  return description != NULL && *description != '\0' ? description : NULL;
 }
 
 LtRuleTester *

@@ -222,6 +222,8 @@ trigger_text (LtRecordingTrigger trigger)
       return _("Started by the operator.");
     case LT_RECORDING_TRIGGER_SCHEDULED:
       return _("Started by a rule’s schedule.");
+    case LT_RECORDING_TRIGGER_ON_DEMAND:
+      return _("Started because the on-demand address said so.");
     case LT_RECORDING_TRIGGER_NONE:
     default:
       return NULL;

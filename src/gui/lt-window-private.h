@@ -3,13 +3,16 @@
 
 #include "lt-rules-page.h"
 #include "lt-streams-page.h"
+#include "lt-sync-page.h"
 #include "lt-window.h"
 
 G_BEGIN_DECLS
 
 LtRulesPage *_lt_window_get_rules_page  (LtWindow *self);
 LtStreamsPage *_lt_window_get_streams_page (LtWindow *self);
-/* Shows the page named @name ("streams", "rules"). */
+LtSyncPage  *_lt_window_get_sync_page   (LtWindow *self);
+AdwViewStackPage *_lt_window_get_sync_stack_page (LtWindow *self);
+/* Shows the page named @name ("streams", "rules", "sync"). */
 void         _lt_window_set_page        (LtWindow   *self,
                                          const char *name);
 /* "loading", "error" or "main". */

@@ -9,6 +9,7 @@
 
 #include "lt-rules-page.h"
 #include "lt-streams-page.h"
+#include "lt-sync-page.h"
 #include "lt-window-private.h"
 
 struct _LtWindow
@@ -30,6 +31,8 @@ struct _LtWindow
   AdwViewStack         *view_stack;
   LtRulesPage          *rules_page;
   LtStreamsPage        *streams_page;
+  LtSyncPage           *sync_page;
+  AdwViewStackPage     *sync_stack_page;  /* unowned: the view stack's */
 };
 
 G_DEFINE_FINAL_TYPE (LtWindow, lt_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -70,6 +73,34 @@ static void
 add_clicked_cb (LtWindow *self)
 {
   gtk_widget_activate_action (GTK_WIDGET (self->rules_page), "rules.add", NULL);
+}
+
+/* A domain's callback settings ("": the operator types the domain), from the main menu
+ * and the Sync page, for domains that may have no rules and so no group on the Rules
+ * page. The Rules page owns the dialog. */
+static void
+callback_settings_activated (GSimpleAction *action,
+                             GVariant      *parameter,
+                             gpointer       user_data)
+{
+  LtWindow *self = user_data;
+
+  gtk_widget_activate_action_variant (GTK_WIDGET (self->rules_page), "rules.edit-callbacks",
+                                      parameter);
+}
+
+/* The Sync page's badge counts the undeliverable callbacks. */
+static void
+callbacks_failed_notify_cb (LtWindow        *self,
+                            GParamSpec      *pspec,
+                            LtCallbackQueue *queue)
+{
+  guint n_failed = lt_callback_queue_get_n_failed (queue);
+
+  if (adw_view_stack_page_get_badge_number (self->sync_stack_page) != n_failed)
+    adw_view_stack_page_set_badge_number (self->sync_stack_page, n_failed);
+  if (adw_view_stack_page_get_needs_attention (self->sync_stack_page) != (n_failed > 0))
+    adw_view_stack_page_set_needs_attention (self->sync_stack_page, n_failed > 0);
 }
 
 static void
@@ -196,6 +227,7 @@ lt_window_class_init (LtWindowClass *klass)
 
   g_type_ensure (LT_TYPE_RULES_PAGE);
   g_type_ensure (LT_TYPE_STREAMS_PAGE);
+  g_type_ensure (LT_TYPE_SYNC_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/livetape/Livetape/lt-window.ui");
@@ -211,6 +243,7 @@ lt_window_class_init (LtWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, LtWindow, view_stack);
   gtk_widget_class_bind_template_child (widget_class, LtWindow, rules_page);
   gtk_widget_class_bind_template_child (widget_class, LtWindow, streams_page);
+  gtk_widget_class_bind_template_child (widget_class, LtWindow, sync_page);
   gtk_widget_class_bind_template_callback (widget_class, add_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, banner_dismiss_cb);
 }
@@ -218,7 +251,15 @@ lt_window_class_init (LtWindowClass *klass)
 static void
 lt_window_init (LtWindow *self)
 {
+  static const GActionEntry actions[] = {
+    { .name = "callback-settings", .activate = callback_settings_activated,
+      .parameter_type = "s" },
+  };
+
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* For the badge; the view stack owns it. */
+  self->sync_stack_page = adw_view_stack_get_page (self->view_stack, GTK_WIDGET (self->sync_page));
+  g_action_map_add_action_entries (G_ACTION_MAP (self), actions, G_N_ELEMENTS (actions), self);
 
   g_object_bind_property (self->switcher_title, "title-visible",
                           self->switcher_bar, "reveal",
@@ -235,6 +276,20 @@ lt_window_init (LtWindow *self)
   g_signal_connect_object (self->state_stack, "notify::visible-child-name",
                            G_CALLBACK (update_header), self, G_CONNECT_SWAPPED);
   update_header (self);
+}
+
+/* The callback settings on the Rules page, the outbox on the Sync page and its badge. */
+static void
+set_callbacks (LtWindow        *self,
+               LtNotifyStore   *notify_store,
+               LtCallbackQueue *queue)
+{
+  lt_rules_page_set_callbacks (self->rules_page, notify_store, queue);
+  lt_sync_page_set_callback_queue (self->sync_page, queue);
+  lt_sync_page_set_notify_store (self->sync_page, notify_store);
+  g_signal_connect_object (queue, "notify::n-failed",
+                           G_CALLBACK (callbacks_failed_notify_cb), self, G_CONNECT_SWAPPED);
+  callbacks_failed_notify_cb (self, NULL, queue);
 }
 
 LtWindow *
@@ -277,6 +332,7 @@ lt_window_set_engine (LtWindow *self,
 
   lt_rules_page_set_rule_store (self->rules_page, lt_engine_get_rule_store (engine));
   lt_streams_page_set_engine (self->streams_page, engine);
+  set_callbacks (self, lt_engine_get_notify_store (engine), lt_engine_get_callback_queue (engine));
   gtk_stack_set_visible_child_name (self->state_stack, "main");
 }
 
@@ -331,6 +387,18 @@ LtRulesPage *
 _lt_window_get_rules_page (LtWindow *self)
 {
   return self->rules_page;
+}
+
+LtSyncPage *
+_lt_window_get_sync_page (LtWindow *self)
+{
+  return self->sync_page;
+}
+
+AdwViewStackPage *
+_lt_window_get_sync_stack_page (LtWindow *self)
+{
+  return self->sync_stack_page;
 }
 
 const char *
