@@ -21,6 +21,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "lt-notify-store.h"
+#include "lt-op-queue.h"
 #include "lt-outbound.h"
 
 #define SUCCESS GINT_TO_POINTER (TRUE)
@@ -272,8 +273,7 @@ struct _LtNotifyStore
   LtSecretStore *secrets;
   GPtrArray     *items;    /* LtNotifyConfigObject, sorted by domain */
   GHashTable    *keys;     /* domain → signing key (wiped when freed) */
-  GQueue         queue;    /* GTask, waiting to run */
-  GTask         *running;  /* the operation talking to the keyring or catalog, or NULL */
+  LtOpQueue      ops;      /* the operations, one at a time */
 };
 
 static void list_model_iface_init (GListModelInterface *iface);
@@ -335,8 +335,8 @@ lt_notify_store_finalize (GObject *object)
   LtNotifyStore *self = LT_NOTIFY_STORE (object);
 
   /* Every queued or running task holds a reference on us. */
-  g_assert (self->running == NULL);
-  g_assert (g_queue_is_empty (&self->queue));
+  g_assert (self->ops.running == NULL);
+  g_assert (g_queue_is_empty (&self->ops.pending));
 
   g_clear_pointer (&self->items, g_ptr_array_unref);
   g_clear_pointer (&self->keys, g_hash_table_unref);
@@ -364,7 +364,7 @@ lt_notify_store_init (LtNotifyStore *self)
   self->items = g_ptr_array_new_with_free_func (g_object_unref);
   self->keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                       (GDestroyNotify) free_secret);
-  g_queue_init (&self->queue);
+  g_queue_init (&self->ops.pending);
 }
 
 LtNotifyStore *
@@ -610,28 +610,26 @@ op_free (gpointer data)
   g_free (op);
 }
 
-static void run_next (LtNotifyStore *self);
+static void start_running (LtNotifyStore *self);
 
 static void
 finish_running (LtNotifyStore *self)
 {
-  g_autoptr(GTask) task = g_steal_pointer (&self->running);
-
-  run_next (self);
+  _lt_op_queue_next (&self->ops, (LtOpQueueStartFunc) start_running, self);
 }
 
 static void
 return_error (LtNotifyStore *self,
               GError        *error)
 {
-  g_task_return_error (self->running, error);
+  g_task_return_error (self->ops.running, error);
   finish_running (self);
 }
 
 static void
 return_success (LtNotifyStore *self)
 {
-  g_task_return_boolean (self->running, TRUE);
+  g_task_return_boolean (self->ops.running, TRUE);
   finish_running (self);
 }
 
@@ -710,7 +708,7 @@ compare_configs (gconstpointer a,
 static void
 load_complete (LtNotifyStore *self)
 {
-  Op *op = g_task_get_task_data (self->running);
+  Op *op = g_task_get_task_data (self->ops.running);
   g_autoptr(GPtrArray) old = g_steal_pointer (&self->items);
   guint old_len = old->len;
   GHashTableIter iter;
@@ -747,7 +745,7 @@ key_lookup_cb (GObject      *source,
   KeyLookup *lookup = user_data;
   g_autoptr(LtNotifyStore) self = lookup->self;
   g_autofree char *domain = lookup->domain;
-  Op *op = g_task_get_task_data (self->running);
+  Op *op = g_task_get_task_data (self->ops.running);
   g_autoptr(GError) error = NULL;
   char *key;
 
@@ -770,7 +768,7 @@ list_cb (GObject      *source,
          gpointer      user_data)
 {
   g_autoptr(LtNotifyStore) self = user_data;
-  Op *op = g_task_get_task_data (self->running);
+  Op *op = g_task_get_task_data (self->ops.running);
   GError *error = NULL;
 
   op->loaded = lt_catalog_run_finish (LT_CATALOG (source), result, &error);
@@ -810,7 +808,7 @@ add_cleared_cb (GObject      *source,
                 gpointer      user_data)
 {
   g_autoptr(LtNotifyStore) self = user_data;
-  Op *op = g_task_get_task_data (self->running);
+  Op *op = g_task_get_task_data (self->ops.running);
   g_autoptr(GError) error = NULL;
 
   /* The catalog's error is what the caller needs; a key left behind names no settings
@@ -828,7 +826,7 @@ add_inserted_cb (GObject      *source,
                  gpointer      user_data)
 {
   g_autoptr(LtNotifyStore) self = user_data;
-  Op *op = g_task_get_task_data (self->running);
+  Op *op = g_task_get_task_data (self->ops.running);
   GError *error = NULL;
   guint position;
 
@@ -867,7 +865,7 @@ add_stored_cb (GObject      *source,
                gpointer      user_data)
 {
   g_autoptr(LtNotifyStore) self = user_data;
-  Op *op = g_task_get_task_data (self->running);
+  Op *op = g_task_get_task_data (self->ops.running);
   g_autoptr(GError) error = NULL;
 
   if (!lt_secret_store_store_finish (LT_SECRET_STORE (source), result, &error))
@@ -920,7 +918,7 @@ updated_cb (GObject      *source,
             gpointer      user_data)
 {
   g_autoptr(LtNotifyStore) self = user_data;
-  Op *op = g_task_get_task_data (self->running);
+  Op *op = g_task_get_task_data (self->ops.running);
   GError *error = NULL;
   guint position;
 
@@ -974,7 +972,7 @@ remove_cleared_cb (GObject      *source,
                    gpointer      user_data)
 {
   g_autoptr(LtNotifyStore) self = user_data;
-  Op *op = g_task_get_task_data (self->running);
+  Op *op = g_task_get_task_data (self->ops.running);
   g_autoptr(GError) error = NULL;
 
   /* The settings are gone either way; a key left behind signs nothing. */
@@ -992,7 +990,7 @@ removed_cb (GObject      *source,
             gpointer      user_data)
 {
   g_autoptr(LtNotifyStore) self = user_data;
-  Op *op = g_task_get_task_data (self->running);
+  Op *op = g_task_get_task_data (self->ops.running);
   GError *error = NULL;
   guint position;
 
@@ -1044,7 +1042,7 @@ start_remove (LtNotifyStore *self,
 static void
 start_running (LtNotifyStore *self)
 {
-  Op *op = g_task_get_task_data (self->running);
+  Op *op = g_task_get_task_data (self->ops.running);
   GError *error = NULL;
 
   if ((op->kind == OP_ADD || op->kind == OP_UPDATE) &&
@@ -1076,23 +1074,6 @@ start_running (LtNotifyStore *self)
 }
 
 static void
-run_next (LtNotifyStore *self)
-{
-  while (self->running == NULL && !g_queue_is_empty (&self->queue))
-    {
-      GTask *task = g_queue_pop_head (&self->queue);
-
-      if (g_task_return_error_if_cancelled (task))
-        {
-          g_object_unref (task);
-          continue;
-        }
-      self->running = task;
-      start_running (self);
-    }
-}
-
-static void
 enqueue (LtNotifyStore       *self,
          Op                  *op,
          gpointer             source_tag,
@@ -1100,16 +1081,10 @@ enqueue (LtNotifyStore       *self,
          GAsyncReadyCallback  callback,
          gpointer             user_data)
 {
-  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  GTask *task = _lt_op_queue_task_new (self, op, op_free, source_tag, cancellable, callback,
+                                       user_data);
 
-  g_task_set_source_tag (task, source_tag);
-  g_task_set_task_data (task, op, op_free);
-  /* Once the keyring or catalog has the change, the caller hears of it even if it
-   * cancelled. */
-  g_task_set_check_cancellable (task, FALSE);
-
-  g_queue_push_tail (&self->queue, task);
-  run_next (self);
+  _lt_op_queue_push (&self->ops, task, (LtOpQueueStartFunc) start_running, self);
 }
 
 static Op *

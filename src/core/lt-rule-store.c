@@ -16,6 +16,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "lt-op-queue.h"
 #include "lt-rule-store.h"
 
 struct _LtRuleStore
@@ -24,8 +25,7 @@ struct _LtRuleStore
 
   LtCatalog *catalog;
   GPtrArray *rules;    /* LtRule, sorted by triplet */
-  GQueue     queue;    /* GTask, waiting to run */
-  GTask     *running;  /* the operation talking to the catalog, or NULL */
+  LtOpQueue  ops;      /* the operations, one at a time */
 
   LtRuleStoreBucketCheck bucket_check;
   gpointer               bucket_check_data;
@@ -87,7 +87,7 @@ op_new (OpKind  kind,
   return op;
 }
 
-static void run_next (LtRuleStore *self);
+static void start_running (LtRuleStore *self);
 
 /* ---- sorted list ---------------------------------------------------------------- */
 
@@ -227,8 +227,8 @@ lt_rule_store_finalize (GObject *object)
   LtRuleStore *self = LT_RULE_STORE (object);
 
   /* Every queued or running task holds a reference on us. */
-  g_assert (self->running == NULL);
-  g_assert (g_queue_is_empty (&self->queue));
+  g_assert (self->ops.running == NULL);
+  g_assert (g_queue_is_empty (&self->ops.pending));
 
   if (self->bucket_check_data_free != NULL)
     g_clear_pointer (&self->bucket_check_data, self->bucket_check_data_free);
@@ -301,7 +301,7 @@ static void
 lt_rule_store_init (LtRuleStore *self)
 {
   self->rules = g_ptr_array_new_with_free_func (g_object_unref);
-  g_queue_init (&self->queue);
+  g_queue_init (&self->ops.pending);
 }
 
 LtRuleStore *
@@ -340,9 +340,7 @@ set_already_exists (GError **error,
 static void
 finish_running (LtRuleStore *self)
 {
-  g_autoptr(GTask) task = g_steal_pointer (&self->running);
-
-  run_next (self);
+  _lt_op_queue_next (&self->ops, (LtOpQueueStartFunc) start_running, self);
 }
 
 static void
@@ -368,7 +366,7 @@ list_rules_cb (GObject      *source,
                gpointer      user_data)
 {
   g_autoptr(LtRuleStore) self = user_data;  /* the reference taken in start_running() */
-  GTask *task = self->running;
+  GTask *task = self->ops.running;
   g_autoptr(GPtrArray) loaded = NULL;
   g_autoptr(GPtrArray) old = NULL;
   GError *error = NULL;
@@ -397,7 +395,7 @@ insert_rule_cb (GObject      *source,
                 gpointer      user_data)
 {
   g_autoptr(LtRuleStore) self = user_data;  /* the reference taken in start_running() */
-  GTask *task = self->running;
+  GTask *task = self->ops.running;
   Op *op = g_task_get_task_data (task);
   GError *error = NULL;
   guint position;
@@ -429,7 +427,7 @@ update_rule_cb (GObject      *source,
                 gpointer      user_data)
 {
   g_autoptr(LtRuleStore) self = user_data;  /* the reference taken in start_running() */
-  GTask *task = self->running;
+  GTask *task = self->ops.running;
   Op *op = g_task_get_task_data (task);
   GError *error = NULL;
   guint position;
@@ -462,7 +460,7 @@ delete_rule_cb (GObject      *source,
                 gpointer      user_data)
 {
   g_autoptr(LtRuleStore) self = user_data;  /* the reference taken in start_running() */
-  GTask *task = self->running;
+  GTask *task = self->ops.running;
   Op *op = g_task_get_task_data (task);
   GError *error = NULL;
   guint position;
@@ -542,12 +540,12 @@ bucket_check_cb (GObject      *source,
   g_autoptr(LtRuleStore) self = user_data;
   GError *error = NULL;
 
-  g_assert (self->running != NULL);
+  g_assert (self->ops.running != NULL);
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
-    return_error (self, self->running, error);
+    return_error (self, self->ops.running, error);
   else
-    write_rule (self, self->running);
+    write_rule (self, self->ops.running);
 }
 
 /* The bucket check does file (later network) I/O, so it runs on a worker thread; the
@@ -580,12 +578,12 @@ write_after_bucket_check (LtRuleStore *self,
   g_task_run_in_thread (check_task, bucket_check_thread);
 }
 
-/* Starts self->running. Checks against the in-memory list are exact here because
+/* Starts self->ops.running. Checks against the in-memory list are exact here because
  * nothing else changes the list while an operation runs. */
 static void
 start_running (LtRuleStore *self)
 {
-  GTask *task = self->running;
+  GTask *task = self->ops.running;
   Op *op = g_task_get_task_data (task);
   GError *error = NULL;
   guint position;
@@ -654,23 +652,6 @@ start_running (LtRuleStore *self)
 }
 
 static void
-run_next (LtRuleStore *self)
-{
-  while (self->running == NULL && !g_queue_is_empty (&self->queue))
-    {
-      GTask *task = g_queue_pop_head (&self->queue);
-
-      if (g_task_return_error_if_cancelled (task))
-        {
-          g_object_unref (task);
-          continue;
-        }
-      self->running = task;
-      start_running (self);
-    }
-}
-
-static void
 enqueue (LtRuleStore         *self,
          Op                  *op,
          gpointer             source_tag,
@@ -678,15 +659,10 @@ enqueue (LtRuleStore         *self,
          GAsyncReadyCallback  callback,
          gpointer             user_data)
 {
-  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  GTask *task = _lt_op_queue_task_new (self, op, op_free, source_tag, cancellable, callback,
+                                       user_data);
 
-  g_task_set_source_tag (task, source_tag);
-  g_task_set_task_data (task, op, op_free);
-  /* Once the catalog has the change, the caller hears of it even if it cancelled. */
-  g_task_set_check_cancellable (task, FALSE);
-
-  g_queue_push_tail (&self->queue, task);
-  run_next (self);
+  _lt_op_queue_push (&self->ops, task, (LtOpQueueStartFunc) start_running, self);
 }
 
 /* ---- public API ------------------------------------------------------------------ */
