@@ -320,6 +320,12 @@ static const char * const migrations[] = {
   "  next_sequence INTEGER NOT NULL CHECK (next_sequence >= 1),"
   "  PRIMARY KEY (domain, app, stream, format)"
   ") WITHOUT ROWID, STRICT;",
+
+  /* 3: the few slices a coverage query must leave out (being written, or lost), so that
+   * DescribeLiveStreamRecordContent runs on slices_stream_time alone and looks these up
+   * here instead of reading every row's state. */
+  "CREATE INDEX slices_unusable ON slices (stream_id, start_time_us)"
+  "  WHERE state IN ('open', 'lost');",
 };
 
 int

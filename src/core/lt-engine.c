@@ -26,10 +26,12 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "lt-api-index.h"
 #include "lt-api-notify.h"
 #include "lt-api-recording.h"
 #include "lt-api-rules.h"
 #include "lt-api-streams.h"
+#include "lt-api-timeline.h"
 #include "lt-engine-private.h"
 #include "lt-storage.h"
 
@@ -712,6 +714,8 @@ start_recording_cb (GObject      *source,
   lt_api_streams_register (self->api_server, self->registry, self->recording);
   lt_api_recording_register (self->api_server, self->recording);
   lt_api_notify_register (self->api_server, self->notify);
+  lt_api_timeline_register (self->api_server, self->catalog);
+  lt_api_index_register (self->api_server, self->catalog, self->local_storage_root);
 
   /* A busy address does not stop the engine: the console works without the API and
    * shows why; the daemon, which exists for the API, treats it as fatal. */
