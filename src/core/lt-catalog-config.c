@@ -37,34 +37,6 @@ propagate_success (LtCatalog     *self,
   return propagate_pointer (self, result, source_tag, error) != NULL;
 }
 
-static gboolean
-bind_text (sqlite3_stmt  *stmt,
-           int            index,
-           const char    *text,
-           GError       **error)
-{
-  int rc = sqlite3_bind_text (stmt, index, text, -1, SQLITE_TRANSIENT);
-
-  if (rc != SQLITE_OK)
-    return lt_catalog_set_sqlite_error (error, sqlite3_db_handle (stmt), rc,
-                                        _("Cannot bind a catalog value"));
-  return TRUE;
-}
-
-static gboolean
-bind_int64 (sqlite3_stmt  *stmt,
-            int            index,
-            gint64         value,
-            GError       **error)
-{
-  int rc = sqlite3_bind_int64 (stmt, index, value);
-
-  if (rc != SQLITE_OK)
-    return lt_catalog_set_sqlite_error (error, sqlite3_db_handle (stmt), rc,
-                                        _("Cannot bind a catalog value"));
-  return TRUE;
-}
-
 static gint64
 now_seconds (void)
 {
@@ -129,9 +101,9 @@ bind_triplet (sqlite3_stmt  *stmt,
               RuleRow       *row,
               GError       **error)
 {
-  return bind_text (stmt, 1, row->domain, error) &&
-         bind_text (stmt, 2, row->app, error) &&
-         bind_text (stmt, 3, row->stream, error);
+  return lt_catalog_bind_text (stmt, 1, row->domain, error) &&
+         lt_catalog_bind_text (stmt, 2, row->app, error) &&
+         lt_catalog_bind_text (stmt, 3, row->stream, error);
 }
 
 /* NOT_FOUND unless the statement just run changed the rule of @row. */
@@ -162,9 +134,9 @@ insert_rule_job (sqlite3  *db,
                           error);
   if (stmt == NULL ||
       !bind_triplet (stmt, row, error) ||
-      !bind_int64 (stmt, 4, row->create_time > 0 ? row->create_time : row->update_time, error) ||
-      !bind_int64 (stmt, 5, row->update_time, error) ||
-      !bind_text (stmt, 6, row->params, error) ||
+      !lt_catalog_bind_int64 (stmt, 4, row->create_time > 0 ? row->create_time : row->update_time, error) ||
+      !lt_catalog_bind_int64 (stmt, 5, row->update_time, error) ||
+      !lt_catalog_bind_text (stmt, 6, row->params, error) ||
       !lt_catalog_step_done (stmt, error))
     {
       if (error != NULL && g_error_matches (*error, LT_CATALOG_ERROR,
@@ -216,9 +188,9 @@ update_rule_job (sqlite3  *db,
                           error);
   if (stmt == NULL ||
       !bind_triplet (stmt, row, error) ||
-      !bind_text (stmt, 4, row->params, error) ||
-      !bind_int64 (stmt, 5, row->update_time, error) ||
-      !bind_int64 (stmt, 6, row->create_time, error) ||
+      !lt_catalog_bind_text (stmt, 4, row->params, error) ||
+      !lt_catalog_bind_int64 (stmt, 5, row->update_time, error) ||
+      !lt_catalog_bind_int64 (stmt, 6, row->create_time, error) ||
       !lt_catalog_step_done (stmt, error) ||
       !rule_changed (db, row, error))
     return NULL;
@@ -435,9 +407,9 @@ insert_api_key_job (sqlite3  *db,
                           " VALUES (?1, ?2, ?3, 1)",
                           error);
   if (stmt == NULL ||
-      !bind_text (stmt, 1, row->access_key_id, error) ||
-      !bind_text (stmt, 2, row->description, error) ||
-      !bind_int64 (stmt, 3, row->create_time, error) ||
+      !lt_catalog_bind_text (stmt, 1, row->access_key_id, error) ||
+      !lt_catalog_bind_text (stmt, 2, row->description, error) ||
+      !lt_catalog_bind_int64 (stmt, 3, row->create_time, error) ||
       !lt_catalog_step_done (stmt, error))
     {
       if (error != NULL && g_error_matches (*error, LT_CATALOG_ERROR,
@@ -483,7 +455,7 @@ delete_api_key_job (sqlite3  *db,
 
   stmt = lt_catalog_stmt (db, "DELETE FROM api_keys WHERE access_key_id = ?1", error);
   if (stmt == NULL ||
-      !bind_text (stmt, 1, row->access_key_id, error) ||
+      !lt_catalog_bind_text (stmt, 1, row->access_key_id, error) ||
       !lt_catalog_step_done (stmt, error) ||
       !api_key_changed (db, row, error))
     return NULL;
@@ -525,8 +497,8 @@ set_api_key_enabled_job (sqlite3  *db,
 
   stmt = lt_catalog_stmt (db, "UPDATE api_keys SET enabled = ?2 WHERE access_key_id = ?1", error);
   if (stmt == NULL ||
-      !bind_text (stmt, 1, row->access_key_id, error) ||
-      !bind_int64 (stmt, 2, row->enabled ? 1 : 0, error) ||
+      !lt_catalog_bind_text (stmt, 1, row->access_key_id, error) ||
+      !lt_catalog_bind_int64 (stmt, 2, row->enabled ? 1 : 0, error) ||
       !lt_catalog_step_done (stmt, error) ||
       !api_key_changed (db, row, error))
     return NULL;
@@ -649,10 +621,10 @@ add_event_job (sqlite3  *db,
                           " VALUES (?1, ?2, ?3, ?4)",
                           error);
   if (stmt == NULL ||
-      !bind_int64 (stmt, 1, event->time_us, error) ||
-      !bind_text (stmt, 2, event->kind, error) ||
-      !bind_text (stmt, 3, event->subject, error) ||
-      !bind_text (stmt, 4, event->message, error) ||
+      !lt_catalog_bind_int64 (stmt, 1, event->time_us, error) ||
+      !lt_catalog_bind_text (stmt, 2, event->kind, error) ||
+      !lt_catalog_bind_text (stmt, 3, event->subject, error) ||
+      !lt_catalog_bind_text (stmt, 4, event->message, error) ||
       !lt_catalog_step_done (stmt, error))
     return NULL;
 
@@ -720,8 +692,8 @@ list_events_job (sqlite3  *db,
                             " ORDER BY id DESC LIMIT ?2",
                             error);
   if (stmt == NULL ||
-      (query->before_id > 0 && !bind_int64 (stmt, 1, query->before_id, error)) ||
-      !bind_int64 (stmt, 2, query->limit, error))
+      (query->before_id > 0 && !lt_catalog_bind_int64 (stmt, 1, query->before_id, error)) ||
+      !lt_catalog_bind_int64 (stmt, 2, query->limit, error))
     return NULL;
 
   events = g_ptr_array_new_with_free_func (event_row_free);

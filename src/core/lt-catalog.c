@@ -405,6 +405,44 @@ lt_catalog_step_done (sqlite3_stmt  *stmt,
 }
 
 gboolean
+lt_catalog_bind_text (sqlite3_stmt  *stmt,
+                      int            index,
+                      const char    *text,
+                      GError       **error)
+{
+  int rc = text != NULL ? sqlite3_bind_text (stmt, index, text, -1, SQLITE_TRANSIENT)
+                        : sqlite3_bind_null (stmt, index);
+
+  if (rc != SQLITE_OK)
+    return lt_catalog_set_sqlite_error (error, sqlite3_db_handle (stmt), rc,
+                                        _("Cannot bind a catalog value"));
+  return TRUE;
+}
+
+gboolean
+lt_catalog_bind_int64 (sqlite3_stmt  *stmt,
+                       int            index,
+                       gint64         value,
+                       GError       **error)
+{
+  int rc = sqlite3_bind_int64 (stmt, index, value);
+
+  if (rc != SQLITE_OK)
+    return lt_catalog_set_sqlite_error (error, sqlite3_db_handle (stmt), rc,
+                                        _("Cannot bind a catalog value"));
+  return TRUE;
+}
+
+char *
+lt_catalog_column_dup (sqlite3_stmt *stmt,
+                       int           column)
+{
+  const unsigned char *text = sqlite3_column_text (stmt, column);
+
+  return text != NULL ? g_strdup ((const char *) text) : NULL;
+}
+
+gboolean
 lt_catalog_next_row (sqlite3_stmt  *stmt,
                      GError       **error)
 {

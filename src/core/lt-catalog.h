@@ -201,6 +201,20 @@ gboolean   lt_catalog_set_sqlite_error (GError      **error,
                                         int           rc,
                                         const char   *context);
 
+/* Bind @text (NULL binds SQL NULL) or @value to parameter @index; FALSE with @error set
+ * (may be NULL) when SQLite refuses. */
+gboolean   lt_catalog_bind_text       (sqlite3_stmt  *stmt,
+                                       int            index,
+                                       const char    *text,
+                                       GError       **error);
+gboolean   lt_catalog_bind_int64      (sqlite3_stmt  *stmt,
+                                       int            index,
+                                       gint64         value,
+                                       GError       **error);
+/* A copy of text column @column of the current row; NULL for SQL NULL. */
+char      *lt_catalog_column_dup      (sqlite3_stmt  *stmt,
+                                       int            column);
+
 /* API keys: enable or disable one (a disabled key is refused by the API); NOT_FOUND when
  * there is none. Disabling is written durably. */
 void       lt_catalog_set_api_key_enabled_async  (LtCatalog *self, const char *access_key_id,

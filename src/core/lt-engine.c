@@ -1057,15 +1057,6 @@ source_row_free (gpointer data)
   g_free (row);
 }
 
-static char *
-column_dup (sqlite3_stmt *stmt,
-            int           column)
-{
-  const unsigned char *text = sqlite3_column_text (stmt, column);
-
-  return text != NULL ? g_strdup ((const char *) text) : NULL;
-}
-
 static gboolean
 sqlite_fail (sqlite3     *db,
              int          rc,
@@ -1128,11 +1119,11 @@ load_sources_job (sqlite3  *db,
     {
       SourceRow *row = g_new0 (SourceRow, 1);
 
-      row->kind = column_dup (stmt, 0);
-      row->uri = column_dup (stmt, 1);
-      row->domain = column_dup (stmt, 2);
-      row->app = column_dup (stmt, 3);
-      row->stream = column_dup (stmt, 4);
+      row->kind = lt_catalog_column_dup (stmt, 0);
+      row->uri = lt_catalog_column_dup (stmt, 1);
+      row->domain = lt_catalog_column_dup (stmt, 2);
+      row->app = lt_catalog_column_dup (stmt, 3);
+      row->stream = lt_catalog_column_dup (stmt, 4);
       row->enabled = sqlite3_column_int (stmt, 5) != 0;
       row->created = first_run && g_strcmp0 (row->kind, "demo") == 0;
       g_ptr_array_add (rows, row);

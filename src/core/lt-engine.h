@@ -1,7 +1,8 @@
 /* lt-engine.h: the one object that owns Livetape's core services — the catalog, the rule
- * store, the secret store, the control API and the ingest (stream registry, RTMP ingest
- * server, demo source, pull sources) — shared by the console and the headless daemon.
- * Later issues add the recorder, callbacks and sync here. */
+ * store, the secret store, the control API, the ingest (stream registry, RTMP ingest
+ * server, demo source, pull sources), the recording manager and the callbacks (notify
+ * store, callback queue) — shared by the console and the headless daemon. The sync engine
+ * (issue 6) joins them here. */
 #pragma once
 
 #include <gio/gio.h>

@@ -497,33 +497,26 @@ lt_index_files_create_finish (LtCatalog     *catalog,
   "i.record_id, s.domain, s.app, s.stream, i.start_time_us, i.end_time_us, i.duration_us," \
   " i.width, i.height, i.create_time, i.target, i.bucket, i.object_key, i.local_path, i.url"
 
-static char *
-column_dup (sqlite3_stmt *stmt,
-            int           column)
-{
-  return g_strdup ((const char *) sqlite3_column_text (stmt, column));
-}
-
 static LtIndexFile *
 file_from_row (sqlite3_stmt *stmt)
 {
   LtIndexFile *file = g_new0 (LtIndexFile, 1);
 
-  file->record_id = column_dup (stmt, 0);
-  file->domain = column_dup (stmt, 1);
-  file->app = column_dup (stmt, 2);
-  file->stream = column_dup (stmt, 3);
+  file->record_id = lt_catalog_column_dup (stmt, 0);
+  file->domain = lt_catalog_column_dup (stmt, 1);
+  file->app = lt_catalog_column_dup (stmt, 2);
+  file->stream = lt_catalog_column_dup (stmt, 3);
   file->start_time_us = sqlite3_column_int64 (stmt, 4);
   file->end_time_us = sqlite3_column_int64 (stmt, 5);
   file->duration_us = sqlite3_column_int64 (stmt, 6);
   file->width = sqlite3_column_int (stmt, 7);
   file->height = sqlite3_column_int (stmt, 8);
   file->create_time = sqlite3_column_int64 (stmt, 9);
-  file->endpoint = column_dup (stmt, 10);
-  file->bucket = column_dup (stmt, 11);
-  file->object_key = column_dup (stmt, 12);
-  file->local_path = column_dup (stmt, 13);
-  file->url = column_dup (stmt, 14);
+  file->endpoint = lt_catalog_column_dup (stmt, 10);
+  file->bucket = lt_catalog_column_dup (stmt, 11);
+  file->object_key = lt_catalog_column_dup (stmt, 12);
+  file->local_path = lt_catalog_column_dup (stmt, 13);
+  file->url = lt_catalog_column_dup (stmt, 14);
   return file;
 }
 

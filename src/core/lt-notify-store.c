@@ -433,45 +433,16 @@ emit_changed (LtNotifyStore *self,
 /* ---- catalog jobs (worker thread) ------------------------------------------------- */
 
 static gboolean
-bind_text (sqlite3_stmt  *stmt,
-           int            index,
-           const char    *text,
-           GError       **error)
-{
-  int rc = text != NULL ? sqlite3_bind_text (stmt, index, text, -1, SQLITE_TRANSIENT)
-                        : sqlite3_bind_null (stmt, index);
-
-  if (rc != SQLITE_OK)
-    return lt_catalog_set_sqlite_error (error, sqlite3_db_handle (stmt), rc,
-                                        _("Cannot bind a catalog value"));
-  return TRUE;
-}
-
-static gboolean
-bind_int64 (sqlite3_stmt  *stmt,
-            int            index,
-            gint64         value,
-            GError       **error)
-{
-  int rc = sqlite3_bind_int64 (stmt, index, value);
-
-  if (rc != SQLITE_OK)
-    return lt_catalog_set_sqlite_error (error, sqlite3_db_handle (stmt), rc,
-                                        _("Cannot bind a catalog value"));
-  return TRUE;
-}
-
-static gboolean
 bind_config (sqlite3_stmt          *stmt,
              const LtNotifyConfig  *config,
              GError               **error)
 {
-  return bind_text (stmt, 1, config->domain, error) &&
-         bind_text (stmt, 2, config->notify_url, error) &&
-         bind_int64 (stmt, 3, config->need_status_notify ? 1 : 0, error) &&
-         bind_text (stmt, 4, config->on_demand_url, error) &&
-         bind_int64 (stmt, 5, config->create_time, error) &&
-         bind_int64 (stmt, 6, config->update_time, error);
+  return lt_catalog_bind_text (stmt, 1, config->domain, error) &&
+         lt_catalog_bind_text (stmt, 2, config->notify_url, error) &&
+         lt_catalog_bind_int64 (stmt, 3, config->need_status_notify ? 1 : 0, error) &&
+         lt_catalog_bind_text (stmt, 4, config->on_demand_url, error) &&
+         lt_catalog_bind_int64 (stmt, 5, config->create_time, error) &&
+         lt_catalog_bind_int64 (stmt, 6, config->update_time, error);
 }
 
 static gboolean
@@ -531,7 +502,7 @@ delete_job (sqlite3  *db,
   sqlite3_stmt *stmt;
 
   stmt = lt_catalog_stmt (db, "DELETE FROM notify_configs WHERE domain = ?1", error);
-  if (stmt == NULL || !bind_text (stmt, 1, ((LtNotifyConfig *) data)->domain, error) ||
+  if (stmt == NULL || !lt_catalog_bind_text (stmt, 1, ((LtNotifyConfig *) data)->domain, error) ||
       !lt_catalog_step_done (stmt, error) || !row_changed (db, data, error))
     return NULL;
   return SUCCESS;

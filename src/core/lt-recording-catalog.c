@@ -122,17 +122,6 @@ _lt_recording_sequence_key (const char *rule_domain,
 
 /* ---- binding helpers ---- */
 
-static void
-bind_text (sqlite3_stmt *stmt,
-           int           index,
-           const char   *text)
-{
-  if (text != NULL)
-    sqlite3_bind_text (stmt, index, text, -1, SQLITE_TRANSIENT);
-  else
-    sqlite3_bind_null (stmt, index);
-}
-
 /* 0 is stored as NULL: width, height of a stream without video. */
 static void
 bind_positive (sqlite3_stmt *stmt,
@@ -143,15 +132,6 @@ bind_positive (sqlite3_stmt *stmt,
     sqlite3_bind_int64 (stmt, index, value);
   else
     sqlite3_bind_null (stmt, index);
-}
-
-static char *
-column_dup (sqlite3_stmt *stmt,
-            int           column)
-{
-  const unsigned char *text = sqlite3_column_text (stmt, column);
-
-  return text != NULL ? g_strdup ((const char *) text) : NULL;
 }
 
 /* ---- running jobs ---- */
@@ -274,9 +254,9 @@ begin_job (sqlite3  *db,
                           error);
   if (stmt == NULL)
     goto fail;
-  bind_text (stmt, 1, row->domain);
-  bind_text (stmt, 2, row->app);
-  bind_text (stmt, 3, row->stream);
+  lt_catalog_bind_text (stmt, 1, row->domain, NULL);
+  lt_catalog_bind_text (stmt, 2, row->app, NULL);
+  lt_catalog_bind_text (stmt, 3, row->stream, NULL);
   sqlite3_bind_int64 (stmt, 4, bd->started_at_us / G_USEC_PER_SEC);
   if (!lt_catalog_next_row (stmt, error))
     goto fail;
@@ -290,9 +270,9 @@ begin_job (sqlite3  *db,
   if (stmt == NULL)
     goto fail;
   sqlite3_bind_int64 (stmt, 1, row->stream_id);
-  bind_text (stmt, 2, row->rule_json);
-  bind_text (stmt, 3, bd->trigger);
-  bind_text (stmt, 4, bd->push_args);
+  lt_catalog_bind_text (stmt, 2, row->rule_json, NULL);
+  lt_catalog_bind_text (stmt, 3, bd->trigger, NULL);
+  lt_catalog_bind_text (stmt, 4, bd->push_args, NULL);
   sqlite3_bind_int64 (stmt, 5, bd->started_at_us);
   if (!lt_catalog_step_done (stmt, error))
     goto fail;
@@ -391,7 +371,7 @@ paused_job (sqlite3  *db,
   sqlite3_bind_int64 (stmt, 1, job->row->id);
   sqlite3_bind_int64 (stmt, 2, job->row->stream_id);
   sqlite3_bind_int64 (stmt, 3, sd->at_us);
-  bind_text (stmt, 4, sd->reason);
+  lt_catalog_bind_text (stmt, 4, sd->reason, NULL);
   if (!lt_catalog_step_done (stmt, error))
     goto fail;
 
@@ -508,9 +488,9 @@ ended_job (sqlite3  *db,
   if (stmt == NULL)
     goto fail;
   sqlite3_bind_int64 (stmt, 1, job->row->id);
-  bind_text (stmt, 2, sd->failed ? "failed" : "ended");
+  lt_catalog_bind_text (stmt, 2, sd->failed ? "failed" : "ended", NULL);
   sqlite3_bind_int64 (stmt, 3, sd->at_us);
-  bind_text (stmt, 4, sd->reason);
+  lt_catalog_bind_text (stmt, 4, sd->reason, NULL);
   if (!lt_catalog_step_done (stmt, error) || !lt_catalog_commit (db, error))
     goto fail;
   return GINT_TO_POINTER (TRUE);
@@ -558,10 +538,10 @@ bump_sequence (sqlite3     *db,
                           error);
   if (stmt == NULL)
     return FALSE;
-  bind_text (stmt, 1, job->row->rule_domain);
-  bind_text (stmt, 2, job->row->rule_app);
-  bind_text (stmt, 3, job->row->rule_stream);
-  bind_text (stmt, 4, format);
+  lt_catalog_bind_text (stmt, 1, job->row->rule_domain, NULL);
+  lt_catalog_bind_text (stmt, 2, job->row->rule_app, NULL);
+  lt_catalog_bind_text (stmt, 3, job->row->rule_stream, NULL);
+  lt_catalog_bind_text (stmt, 4, format, NULL);
   sqlite3_bind_int64 (stmt, 5, (gint64) used + 1);
   return lt_catalog_step_done (stmt, error);
 }
@@ -588,17 +568,17 @@ file_opened_job (sqlite3  *db,
     goto fail;
   sqlite3_bind_int64 (stmt, 1, job->row->id);
   sqlite3_bind_int64 (stmt, 2, job->row->stream_id);
-  bind_text (stmt, 3, format);
+  lt_catalog_bind_text (stmt, 3, format, NULL);
   sqlite3_bind_int64 (stmt, 4, (gint64) file->sequence);
-  bind_text (stmt, 5, job->row->target);
-  bind_text (stmt, 6, job->row->bucket);
-  bind_text (stmt, 7, file->object_key);
-  bind_text (stmt, 8, file->path);
+  lt_catalog_bind_text (stmt, 5, job->row->target, NULL);
+  lt_catalog_bind_text (stmt, 6, job->row->bucket, NULL);
+  lt_catalog_bind_text (stmt, 7, file->object_key, NULL);
+  lt_catalog_bind_text (stmt, 8, file->path, NULL);
   sqlite3_bind_int64 (stmt, 9, file->start_time);
   bind_positive (stmt, 10, file->width);
   bind_positive (stmt, 11, file->height);
-  bind_text (stmt, 12, file->video_codec);
-  bind_text (stmt, 13, file->audio_codec);
+  lt_catalog_bind_text (stmt, 12, file->video_codec, NULL);
+  lt_catalog_bind_text (stmt, 13, file->audio_codec, NULL);
   if (!lt_catalog_step_done (stmt, error) ||
       !bump_sequence (db, job, format, file->sequence, error) ||
       !lt_catalog_commit (db, error))
@@ -637,7 +617,7 @@ find_file_id (sqlite3     *db,
   if (stmt == NULL)
     return 0;
   sqlite3_bind_int64 (stmt, 1, session_id);
-  bind_text (stmt, 2, path);
+  lt_catalog_bind_text (stmt, 2, path, NULL);
   if (lt_catalog_next_row (stmt, error))
     {
       id = sqlite3_column_int64 (stmt, 0);
@@ -676,15 +656,15 @@ insert_slice (sqlite3                *db,
   sqlite3_bind_int64 (stmt, 5, slice->start_time);
   sqlite3_bind_int64 (stmt, 6, MAX (slice->duration, 0));
   sqlite3_bind_int64 (stmt, 7, (gint64) slice->size);
-  bind_text (stmt, 8, target);
-  bind_text (stmt, 9, bucket);
-  bind_text (stmt, 10, slice->object_key);
-  bind_text (stmt, 11, slice->path);
+  lt_catalog_bind_text (stmt, 8, target, NULL);
+  lt_catalog_bind_text (stmt, 9, bucket, NULL);
+  lt_catalog_bind_text (stmt, 10, slice->object_key, NULL);
+  lt_catalog_bind_text (stmt, 11, slice->path, NULL);
   sqlite3_bind_int64 (stmt, 12, slice->discontinuity_sequence);
   bind_positive (stmt, 13, slice->width);
   bind_positive (stmt, 14, slice->height);
-  bind_text (stmt, 15, slice->video_codec);
-  bind_text (stmt, 16, slice->audio_codec);
+  lt_catalog_bind_text (stmt, 15, slice->video_codec, NULL);
+  lt_catalog_bind_text (stmt, 16, slice->audio_codec, NULL);
   sqlite3_bind_int (stmt, 17, slice->keyframe ? 1 : 0);
   if (!lt_catalog_step_done (stmt, error))
     return FALSE;
@@ -771,15 +751,15 @@ close_file_row (sqlite3                *db,
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, file_id);
-  bind_text (stmt, 2, file->object_key);
-  bind_text (stmt, 3, file->path);
+  lt_catalog_bind_text (stmt, 2, file->object_key, NULL);
+  lt_catalog_bind_text (stmt, 3, file->path, NULL);
   sqlite3_bind_int64 (stmt, 4, MAX (file->end_time, file->start_time));
   sqlite3_bind_int64 (stmt, 5, MAX (file->duration, 0));
   sqlite3_bind_int64 (stmt, 6, (gint64) file->size);
   bind_positive (stmt, 7, file->width);
   bind_positive (stmt, 8, file->height);
-  bind_text (stmt, 9, file->video_codec);
-  bind_text (stmt, 10, file->audio_codec);
+  lt_catalog_bind_text (stmt, 9, file->video_codec, NULL);
+  lt_catalog_bind_text (stmt, 10, file->audio_codec, NULL);
   return lt_catalog_step_done (stmt, error);
 }
 
@@ -927,7 +907,7 @@ list_open_files (sqlite3  *db,
   while (lt_catalog_next_row (stmt, &local_error))
     {
       OpenFile *of = g_new0 (OpenFile, 1);
-      g_autofree char *format = column_dup (stmt, 3);
+      g_autofree char *format = lt_catalog_column_dup (stmt, 3);
 
       of->id = sqlite3_column_int64 (stmt, 0);
       of->session_id = sqlite3_column_int64 (stmt, 1);
@@ -935,15 +915,15 @@ list_open_files (sqlite3  *db,
       if (!lt_record_format_kind_from_string (format, &of->format))
         of->format = LT_RECORD_FORMAT_M3U8;
       of->sequence = (guint64) sqlite3_column_int64 (stmt, 4);
-      of->target = column_dup (stmt, 5);
-      of->bucket = column_dup (stmt, 6);
-      of->object_key = column_dup (stmt, 7);
-      of->local_path = column_dup (stmt, 8);
+      of->target = lt_catalog_column_dup (stmt, 5);
+      of->bucket = lt_catalog_column_dup (stmt, 6);
+      of->object_key = lt_catalog_column_dup (stmt, 7);
+      of->local_path = lt_catalog_column_dup (stmt, 8);
       of->start_time_us = sqlite3_column_int64 (stmt, 9);
-      of->domain = column_dup (stmt, 10);
-      of->app = column_dup (stmt, 11);
-      of->stream = column_dup (stmt, 12);
-      of->rule_json = column_dup (stmt, 13);
+      of->domain = lt_catalog_column_dup (stmt, 10);
+      of->app = lt_catalog_column_dup (stmt, 11);
+      of->stream = lt_catalog_column_dup (stmt, 12);
+      of->rule_json = lt_catalog_column_dup (stmt, 13);
       g_ptr_array_add (files, of);
     }
   if (local_error != NULL)
@@ -1007,7 +987,7 @@ path_is_catalogued (sqlite3    *db,
 
   if (stmt == NULL)
     return TRUE;  /* cannot tell: do not adopt it */
-  bind_text (stmt, 1, path);
+  lt_catalog_bind_text (stmt, 1, path, NULL);
   found = lt_catalog_next_row (stmt, NULL);
   sqlite3_reset (stmt);
   return found;
@@ -1183,7 +1163,7 @@ find_torn_slice (sqlite3     *db,
       stmt = lt_catalog_stmt (db, "SELECT 1 FROM slices WHERE local_path = ?1", NULL);
       if (stmt == NULL)
         return NULL;
-      bind_text (stmt, 1, path);
+      lt_catalog_bind_text (stmt, 1, path, NULL);
       catalogued = lt_catalog_next_row (stmt, NULL);
       sqlite3_reset (stmt);
       if (catalogued)

@@ -175,6 +175,7 @@ typedef struct
   const char         *end_reason;    /* set by whoever ends the session */
   gboolean            operator_stopped;
   gboolean            pause_requested; /* lt_recorder_pause() called, PAUSED not seen yet */
+  gboolean            decide_when_finished; /* published again while the session closed */
   gboolean            paused;        /* a pause is open in the catalog */
 
   guint               highlight_id;
@@ -678,6 +679,13 @@ entry_session_finished (Entry    *entry,
 
   if (self->shut_down)
     return;
+  if (entry->decide_when_finished && entry->stream != NULL)
+    {
+      entry->decide_when_finished = FALSE;
+      entry_evaluate (entry);
+      return;
+    }
+  entry->decide_when_finished = FALSE;
   entry_maybe_remove (entry);
 }
 
@@ -1114,9 +1122,10 @@ stream_online_cb (LtStreamRegistry   *registry,
       return;
     }
 
-  /* Back within the merge window: the same session goes on (a session the operator
-   * stopped goes on only when the rules would record the stream anyway). */
-  if (entry->recorder_state == LT_RECORDER_STATE_PAUSED)
+  /* Back within the merge window — or so soon that the recorder has not reported the
+   * pause yet: the same session goes on (a session the operator stopped goes on only when
+   * the rules would record the stream anyway). */
+  if (entry->recorder_state == LT_RECORDER_STATE_PAUSED || entry->pause_requested)
     {
       Decision decision;
       gboolean record = !entry->operator_stopped || decide (self, stream, &decision);
@@ -1129,7 +1138,12 @@ stream_online_cb (LtStreamRegistry   *registry,
       entry->operator_stopped = FALSE;
       if (!entry_attach (entry, &error))
         g_message ("Cannot resume recording %s: %s", entry->key, error->message);
+      return;
     }
+
+  /* The session is closing its files (cancel_delay, a highlight's or a window's end): the
+   * new publish is decided on once it has. */
+  entry->decide_when_finished = TRUE;
 }
 
 static void

@@ -75,8 +75,9 @@ gboolean     lt_recording_manager_start_finish (LtRecordingManager *self,
                                                 GAsyncResult       *result,
                                                 GError            **error);
 /* Closes every session's files (no merge window: an orderly exit ends the sessions) and
- * waits, at most @timeout_ms, for the catalog rows. Blocks, iterating the thread-default
- * main context. Idempotent. */
+ * waits, at most @timeout_ms, until every recorder has closed them and reported them; their
+ * catalog rows are queued by then (lt_catalog_close() writes them). Blocks, iterating the
+ * thread-default main context. Idempotent. */
 void         lt_recording_manager_shutdown     (LtRecordingManager *self,
                                                 guint               timeout_ms);
 

@@ -21,11 +21,9 @@
 /* A pause is recorded when the recorder notices, a little after the last slice's end. */
 #define PAUSE_SLACK_US   (10 * G_TIME_SPAN_SECOND)
 #define DAY_US           (24 * G_TIME_SPAN_HOUR)
-/* The partial index of schema migration 3:
+/* The partial index of schema migration 3 (slices that are not coverage):
  *   CREATE INDEX slices_unusable ON slices (stream_id, start_time_us)
- *     WHERE state IN ('open', 'lost');
- * With it, coverage reads only covering indexes. A catalog without it (older than
- * migration 3 cannot be opened, but tests may drop it) reads the states from the table. */
+ *     WHERE state IN ('open', 'lost'); */
 #define UNUSABLE_INDEX   "slices_unusable"
 
 void
@@ -156,15 +154,6 @@ typedef struct
   gint64  next_start_us;
 } Run;
 
-static char *
-dup_column (sqlite3_stmt *stmt,
-            int           column)
-{
-  const unsigned char *text = sqlite3_column_text (stmt, column);
-
-  return text != NULL ? g_strdup ((const char *) text) : NULL;
-}
-
 static gboolean
 lookup_stream (sqlite3        *db,
                CoverageQuery  *query,
@@ -218,8 +207,8 @@ load_sessions (sqlite3        *db,
       info.id = sqlite3_column_int64 (stmt, 0);
       info.started_at_us = sqlite3_column_int64 (stmt, 1);
       info.ended_at_us = sqlite3_column_int64 (stmt, 2);
-      info.state = dup_column (stmt, 3);
-      info.end_reason = dup_column (stmt, 4);
+      info.state = lt_catalog_column_dup (stmt, 3);
+      info.end_reason = lt_catalog_column_dup (stmt, 4);
       g_array_append_val (sessions, info);
     }
   return error == NULL || *error == NULL;
@@ -252,7 +241,7 @@ load_pauses (sqlite3        *db,
       info.session_id = sqlite3_column_int64 (stmt, 0);
       info.paused_at_us = sqlite3_column_int64 (stmt, 1);
       info.resumed_at_us = sqlite3_column_int64 (stmt, 2);
-      info.reason = dup_column (stmt, 3);
+      info.reason = lt_catalog_column_dup (stmt, 3);
       g_array_append_val (pauses, info);
     }
   return error == NULL || *error == NULL;
@@ -281,11 +270,11 @@ lookup_slice (sqlite3          *db,
       *session_id = sqlite3_column_int64 (stmt, 0);
       if (range != NULL)
         {
-          g_autofree char *key = dup_column (stmt, 3);
+          g_autofree char *key = lt_catalog_column_dup (stmt, 3);
           const char *slash = key != NULL ? strrchr (key, '/') : NULL;
 
-          range->target = dup_column (stmt, 1);
-          range->bucket = dup_column (stmt, 2);
+          range->target = lt_catalog_column_dup (stmt, 1);
+          range->bucket = lt_catalog_column_dup (stmt, 2);
           if (key != NULL)
             range->object_prefix = slash != NULL ? g_strndup (key, slash - key + 1)
                                                  : g_strdup ("");
@@ -421,31 +410,19 @@ finish_run (sqlite3        *db,
   return TRUE;
 }
 
-/* With the partial index UNUSABLE_INDEX (slices not closed or uploaded, by stream and
- * time), *@unusable gets the ids of those slices in [@from_us, @to_us) (a set of gint64);
- * without it, *@unusable stays NULL and the caller filters on the state itself. */
-static gboolean
+/* The ids of the slices in [@from_us, @to_us) that are not coverage (being written, or
+ * lost), from the partial index UNUSABLE_INDEX: a few rows, so that the slices themselves
+ * are read from the covering index slices_stream_time alone. A set of gint64. */
+static GHashTable *
 load_unusable (sqlite3     *db,
                gint64       stream_id,
                gint64       from_us,
                gint64       to_us,
-               GHashTable **unusable,
                GError     **error)
 {
+  g_autoptr(GHashTable) unusable = NULL;
+  GError *local_error = NULL;
   sqlite3_stmt *stmt;
-  gboolean has_index;
-
-  stmt = lt_catalog_stmt (db, "SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = '"
-                          UNUSABLE_INDEX "'", error);
-  if (stmt == NULL)
-    return FALSE;
-  has_index = lt_catalog_next_row (stmt, error);
-  if (has_index)
-    sqlite3_reset (stmt);
-  else if (error != NULL && *error != NULL)
-    return FALSE;
-  if (!has_index)
-    return TRUE;
 
   stmt = lt_catalog_stmt (db,
                           "SELECT id FROM slices INDEXED BY " UNUSABLE_INDEX " "
@@ -453,19 +430,24 @@ load_unusable (sqlite3     *db,
                           "AND state IN ('open', 'lost')",
                           error);
   if (stmt == NULL)
-    return FALSE;
+    return NULL;
   sqlite3_bind_int64 (stmt, 1, stream_id);
   sqlite3_bind_int64 (stmt, 2, from_us);
   sqlite3_bind_int64 (stmt, 3, to_us);
-  *unusable = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
-  while (lt_catalog_next_row (stmt, error))
+  unusable = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  while (lt_catalog_next_row (stmt, &local_error))
     {
       gint64 *id = g_new (gint64, 1);
 
       *id = sqlite3_column_int64 (stmt, 0);
-      g_hash_table_add (*unusable, id);
+      g_hash_table_add (unusable, id);
     }
-  return error == NULL || *error == NULL;
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, local_error);
+      return NULL;
+    }
+  return g_steal_pointer (&unusable);
 }
 
 static gpointer
@@ -497,20 +479,15 @@ coverage_job (sqlite3  *db,
     return NULL;
 
   /* The slices overlapping the window, and the first one after it (does the last range go
-   * on?). With the partial index of the unusable slices, only the covering index is read
-   * and those few are skipped by id; without it, every slice's state is read from the
-   * table, which doubles the time of a 4-day query. */
-  if (!load_unusable (db, stream_id, query->start_us - LOOKBACK_US, query->end_us,
-                      &unusable, error))
+   * on?), from the covering index only: the few unusable ones are skipped by id (reading
+   * every slice's state from the table doubles the time of a 4-day query). */
+  unusable = load_unusable (db, stream_id, query->start_us - LOOKBACK_US, query->end_us, error);
+  if (unusable == NULL)
     goto fail;
   stmt = lt_catalog_stmt (db,
-                          unusable != NULL
-                          ? "SELECT id, start_time_us, duration_us FROM slices "
-                            "WHERE stream_id = ?1 AND start_time_us >= ?2 AND start_time_us < ?3 "
-                            "ORDER BY start_time_us"
-                          : "SELECT id, start_time_us, duration_us FROM slices "
-                            "WHERE stream_id = ?1 AND start_time_us >= ?2 AND start_time_us < ?3 "
-                            "AND state IN ('closed', 'uploaded') ORDER BY start_time_us",
+                          "SELECT id, start_time_us, duration_us FROM slices "
+                          "WHERE stream_id = ?1 AND start_time_us >= ?2 AND start_time_us < ?3 "
+                          "ORDER BY start_time_us",
                           error);
   if (stmt == NULL)
     goto fail;
@@ -523,8 +500,7 @@ coverage_job (sqlite3  *db,
       gint64 start = sqlite3_column_int64 (stmt, 1);
       gint64 end = start + sqlite3_column_int64 (stmt, 2);
 
-      if (end <= query->start_us ||
-          (unusable != NULL && g_hash_table_contains (unusable, &id)))
+      if (end <= query->start_us || g_hash_table_contains (unusable, &id))
         continue;
       if (in_run && start > run.end_us + LT_TIMELINE_MERGE_TOLERANCE_US)
         {
@@ -734,18 +710,15 @@ daily_job (sqlite3  *db,
         {
           g_autoptr(GHashTable) unusable = NULL;
 
-          /* As for coverage: only the covering index when the unusable slices have theirs. */
-          if (!load_unusable (db, stream_id, query->start_us - LOOKBACK_US, query->end_us,
-                              &unusable, error))
+          /* As for coverage: the covering index, the unusable slices skipped by id. */
+          unusable = load_unusable (db, stream_id, query->start_us - LOOKBACK_US, query->end_us,
+                                    error);
+          if (unusable == NULL)
             goto fail;
           stmt = lt_catalog_stmt (db,
-                                  unusable != NULL
-                                  ? "SELECT id, start_time_us, duration_us FROM slices "
-                                    "WHERE stream_id = ?1 AND start_time_us >= ?2 "
-                                    "AND start_time_us < ?3"
-                                  : "SELECT id, start_time_us, duration_us FROM slices "
-                                    "WHERE stream_id = ?1 AND start_time_us >= ?2 "
-                                    "AND start_time_us < ?3 AND state IN ('closed', 'uploaded')",
+                                  "SELECT id, start_time_us, duration_us FROM slices "
+                                  "WHERE stream_id = ?1 AND start_time_us >= ?2 "
+                                  "AND start_time_us < ?3",
                                   error);
           if (stmt == NULL)
             goto fail;
@@ -757,7 +730,7 @@ daily_job (sqlite3  *db,
               gint64 id = sqlite3_column_int64 (stmt, 0);
               gint64 start = sqlite3_column_int64 (stmt, 1);
 
-              if (unusable != NULL && g_hash_table_contains (unusable, &id))
+              if (g_hash_table_contains (unusable, &id))
                 continue;
               add_span (days, query, LT_TIMELINE_FORMAT_TS, start,
                         start + sqlite3_column_int64 (stmt, 2));
