@@ -219,6 +219,104 @@ test_golden_limits (void)
   g_clear_error (&error);
 }
 
+/* Golden files (tests/golden/index-*.m3u8), compared byte for byte. With
+ * LT_UPDATE_GOLDEN=1 in the environment the files are written instead (then review the
+ * diff). */
+static void
+check_golden_file (const char *name,
+                   const char *text)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "golden", name, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *golden = NULL;
+
+  g_assert_nonnull (text);
+  if (g_strcmp0 (g_getenv ("LT_UPDATE_GOLDEN"), "1") == 0)
+    {
+      g_assert_true (g_file_set_contents (path, text, -1, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_true (g_file_get_contents (path, &golden, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (text, ==, golden);
+}
+
+static void
+test_golden_files (void)
+{
+  const gint64 four_days = LT_INDEX_FILES_MAX_SPAN;
+  LtIndexSlice gaps[] = {
+    slice (1, 0, 6, 0, "record/live/s/a0.ts"),
+    slice (1, 6, 6.2, 0, "record/live/s/a1.ts"),
+    slice (1, 13, 6, 0, "record/live/s/a2.ts"),      /* 0.8 s later: no discontinuity */
+    slice (1, 25, 4.5, 0, "record/live/s/a3.ts"),    /* 6 s later: a gap */
+    slice (2, 3600, 6, 0, "record/live/s/b0.ts"),    /* an hour later, another session */
+  };
+  LtIndexSlice reconnects[] = {
+    slice (1, 0.25, 6, 0, "record/live/s/a0.ts"),
+    slice (1, 6.25, 3.5, 0, "record/live/s/a1.ts"),
+    /* Reconnect inside the merge window: same session, discontinuity sequence + 1, a short
+     * gap while the publisher was away. */
+    slice (1, 12.5, 6, 1, "record/live/s/a2.ts"),
+    slice (1, 18.5, 6, 1, "record/live/s/a3.ts"),
+    /* Back to back but a reconnect all the same (the sequence says so). */
+    slice (1, 24.5, 6, 2, "record/live/s/a4.ts"),
+  };
+  /* A 4-day window from T0: a slice straddling its start, slices at its start, a day
+   * without anything, a slice straddling its end and one starting exactly at its end. */
+  LtIndexSlice window[] = {
+    slice (1, -3, 6, 0, "record/live/s/w0.ts"),
+    slice (1, 3, 6, 0, "record/live/s/w1.ts"),
+    slice (1, 9, 6, 0, "record/live/s/w2.ts"),
+    slice (2, 86400 * 2, 6, 0, "record/live/s/x0.ts"),
+    slice (3, four_days - 9, 6, 0, "record/live/s/y0.ts"),
+    slice (3, four_days - 3, 6, 0, "record/live/s/y1.ts"),
+    slice (3, four_days + 3, 6, 0, "record/live/s/y2.ts"),
+  };
+  LtIndexSlice at_end[] = {
+    slice (1, four_days - 6, 6, 0, "record/live/s/z0.ts"),
+    slice (1, four_days, 6, 0, "record/live/s/z1.ts"),
+  };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  text = render (gaps, G_N_ELEMENTS (gaps), 0, 7200, FALSE, &error);
+  g_assert_no_error (error);
+  check_golden_file ("index-gaps.m3u8", text);
+  g_clear_pointer (&text, g_free);
+
+  text = render (reconnects, G_N_ELEMENTS (reconnects), 0, 40, FALSE, &error);
+  g_assert_no_error (error);
+  check_golden_file ("index-reconnects.m3u8", text);
+  g_clear_pointer (&text, g_free);
+
+  text = render (three_slices (), 3, 1, 12, TRUE, &error);
+  g_assert_no_error (error);
+  check_golden_file ("index-end-time-included.m3u8", text);
+  g_clear_pointer (&text, g_free);
+
+  text = render (three_slices (), 3, 7, 9, FALSE, &error);
+  g_assert_no_error (error);
+  check_golden_file ("index-inside-one-slice.m3u8", text);
+  g_clear_pointer (&text, g_free);
+
+  /* Exactly 4 days: the longest span allowed. */
+  g_assert_true (lt_index_files_check_range (T0, T0 + four_days, &error));
+  g_assert_no_error (error);
+  text = render (window, G_N_ELEMENTS (window), 0, four_days, FALSE, &error);
+  g_assert_no_error (error);
+  check_golden_file ("index-window-4-days.m3u8", text);
+  g_clear_pointer (&text, g_free);
+
+  text = render (at_end, G_N_ELEMENTS (at_end), 0, four_days, FALSE, &error);
+  g_assert_no_error (error);
+  check_golden_file ("index-window-4-days-end.m3u8", text);
+  g_clear_pointer (&text, g_free);
+  text = render (at_end, G_N_ELEMENTS (at_end), 0, four_days, TRUE, &error);
+  g_assert_no_error (error);
+  check_golden_file ("index-window-4-days-end-included.m3u8", text);
+}
+
 static void
 test_golden_other_bucket (void)
 {
@@ -899,6 +997,7 @@ main (int    argc,
   g_test_add_func ("/index-files/golden/inside-one-slice", test_golden_inside_one_slice);
   g_test_add_func ("/index-files/golden/window-limits", test_golden_limits);
   g_test_add_func ("/index-files/golden/other-bucket", test_golden_other_bucket);
+  g_test_add_func ("/index-files/golden/files", test_golden_files);
   g_test_add ("/index-files/real-slices", Fixture, NULL, fixture_set_up, test_real_slices,
               fixture_tear_down);
   g_test_add ("/index-files/api", Fixture, NULL, fixture_set_up, test_api, fixture_tear_down);

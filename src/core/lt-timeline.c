@@ -8,6 +8,10 @@
  * reason; a range that ends its session takes the session's end reason, except that a
  * session which merely timed out after a manual stop, a full disk or an error keeps
  * that cause (the merge window expiring is the consequence, not the cause).
+ *
+ * For the Timeline page: the slices of a zoomed-in view (the same index, the session id
+ * from the table), and the streams with recordings, each found from both ends of the
+ * index (a few steps per stream, never a scan of the slices).
  */
 #include "config.h"
 
@@ -336,7 +340,8 @@ session_end_cause (const SessionInfo *session,
     return pause->reason;
   if (g_str_equal (reason, "merge_window_expired") || g_str_equal (reason, "cancel_delay") ||
       g_str_equal (reason, "shutdown") || g_str_equal (reason, "crash") ||
-      g_str_equal (reason, "highlight_end") || g_str_equal (reason, "schedule_end"))
+      g_str_equal (reason, "highlight_end") || g_str_equal (reason, "schedule_end") ||
+      g_str_equal (reason, "manual_stop"))
     return reason;
   return "error";
 }
@@ -808,4 +813,187 @@ lt_timeline_query_daily_finish (LtCatalog     *catalog,
                                 GError       **error)
 {
   return finish_job (catalog, result, lt_timeline_query_daily_async, error);
+}
+
+/* Slices, for zoomed-in views ------------------------------------------------------------ */
+
+typedef struct
+{
+  CoverageQuery  query;
+  guint          max_slices;
+} SlicesQuery;
+
+static void
+slices_query_free (gpointer data)
+{
+  SlicesQuery *query = data;
+
+  g_free (query->query.domain);
+  g_free (query->query.app);
+  g_free (query->query.stream);
+  g_free (query);
+}
+
+static gpointer
+slices_job (sqlite3  *db,
+            gpointer  data,
+            GError  **error)
+{
+  SlicesQuery *query = data;
+  g_autoptr(GArray) slices = g_array_new (FALSE, TRUE, sizeof (LtTimelineSlice));
+  sqlite3_stmt *stmt;
+  gint64 stream_id;
+
+  if (!lookup_stream (db, &query->query, &stream_id, error))
+    return NULL;
+  if (stream_id == 0)
+    return g_steal_pointer (&slices);
+
+  /* The stream_time index finds the rows; the session id and the state come from the
+   * table, a lookup per slice: views ask for few slices (max_slices) at a time. */
+  stmt = lt_catalog_stmt (db,
+                          "SELECT start_time_us, duration_us, session_id FROM slices "
+                          "INDEXED BY slices_stream_time "
+                          "WHERE stream_id = ?1 AND start_time_us >= ?2 AND start_time_us < ?3 "
+                          "AND start_time_us + duration_us > ?4 "
+                          "AND state IN ('closed', 'uploaded') ORDER BY start_time_us",
+                          error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, stream_id);
+  sqlite3_bind_int64 (stmt, 2, query->query.start_us - LOOKBACK_US);
+  sqlite3_bind_int64 (stmt, 3, query->query.end_us);
+  sqlite3_bind_int64 (stmt, 4, query->query.start_us);
+  while (lt_catalog_next_row (stmt, error))
+    {
+      LtTimelineSlice slice;
+
+      slice.start_us = sqlite3_column_int64 (stmt, 0);
+      slice.duration_us = sqlite3_column_int64 (stmt, 1);
+      slice.session_id = sqlite3_column_int64 (stmt, 2);
+      g_array_append_val (slices, slice);
+      if (query->max_slices > 0 && slices->len >= query->max_slices)
+        {
+          sqlite3_reset (stmt);
+          break;
+        }
+    }
+  if (error != NULL && *error != NULL)
+    return NULL;
+  return g_steal_pointer (&slices);
+}
+
+void
+lt_timeline_query_slices_async (LtCatalog           *catalog,
+                                const char          *domain,
+                                const char          *app,
+                                const char          *stream,
+                                gint64               start_us,
+                                gint64               end_us,
+                                guint                max_slices,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  SlicesQuery *query;
+
+  g_return_if_fail (LT_IS_CATALOG (catalog));
+  g_return_if_fail (domain != NULL && app != NULL && stream != NULL);
+
+  query = g_new0 (SlicesQuery, 1);
+  query->query.domain = g_strdup (domain);
+  query->query.app = g_strdup (app);
+  query->query.stream = g_strdup (stream);
+  query->query.start_us = start_us;
+  query->query.end_us = end_us;
+  query->max_slices = max_slices;
+  run_job (catalog, slices_job, query, slices_query_free, (GDestroyNotify) g_array_unref,
+           cancellable, callback, user_data, lt_timeline_query_slices_async);
+}
+
+GArray *
+lt_timeline_query_slices_finish (LtCatalog     *catalog,
+                                 GAsyncResult  *result,
+                                 GError       **error)
+{
+  return finish_job (catalog, result, lt_timeline_query_slices_async, error);
+}
+
+/* Streams with a recording ---------------------------------------------------------------- */
+
+void
+lt_timeline_stream_free (LtTimelineStream *stream)
+{
+  if (stream == NULL)
+    return;
+  g_free (stream->domain);
+  g_free (stream->app);
+  g_free (stream->stream);
+  g_free (stream);
+}
+
+/* Per stream (a few hundred at most), the first and the last usable slice, each found by
+ * walking slices_stream_time from one end and stopping at the first closed or uploaded
+ * row: a handful of index steps however many slices the stream has. Open sessions from
+ * sessions_unfinished. Never a scan of the slices table. */
+#define LIST_STREAMS_SQL \
+  "SELECT domain, app, stream, first_us, last_us, recording FROM (" \
+  "  SELECT st.domain AS domain, st.app AS app, st.stream AS stream," \
+  "    (SELECT s.start_time_us FROM slices s INDEXED BY slices_stream_time" \
+  "     WHERE s.stream_id = st.id AND s.state IN ('closed', 'uploaded')" \
+  "     ORDER BY s.start_time_us LIMIT 1) AS first_us," \
+  "    (SELECT s.start_time_us + s.duration_us FROM slices s INDEXED BY slices_stream_time" \
+  "     WHERE s.stream_id = st.id AND s.state IN ('closed', 'uploaded')" \
+  "     ORDER BY s.start_time_us DESC LIMIT 1) AS last_us," \
+  "    EXISTS (SELECT 1 FROM sessions se WHERE se.stream_id = st.id" \
+  "            AND se.state IN ('recording', 'paused')) AS recording" \
+  "  FROM streams st)" \
+  " WHERE first_us IS NOT NULL ORDER BY last_us DESC, domain, app, stream"
+
+static gpointer
+list_streams_job (sqlite3  *db,
+                  gpointer  data,
+                  GError  **error)
+{
+  g_autoptr(GPtrArray) streams = g_ptr_array_new_with_free_func ((GDestroyNotify) lt_timeline_stream_free);
+  sqlite3_stmt *stmt;
+
+  stmt = lt_catalog_stmt (db, LIST_STREAMS_SQL, error);
+  if (stmt == NULL)
+    return NULL;
+  while (lt_catalog_next_row (stmt, error))
+    {
+      LtTimelineStream *stream = g_new0 (LtTimelineStream, 1);
+
+      stream->domain = lt_catalog_column_dup (stmt, 0);
+      stream->app = lt_catalog_column_dup (stmt, 1);
+      stream->stream = lt_catalog_column_dup (stmt, 2);
+      stream->first_us = sqlite3_column_int64 (stmt, 3);
+      stream->last_us = sqlite3_column_int64 (stmt, 4);
+      stream->recording = sqlite3_column_int (stmt, 5) != 0;
+      g_ptr_array_add (streams, stream);
+    }
+  if (error != NULL && *error != NULL)
+    return NULL;
+  return g_steal_pointer (&streams);
+}
+
+void
+lt_timeline_list_streams_async (LtCatalog           *catalog,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_return_if_fail (LT_IS_CATALOG (catalog));
+
+  run_job (catalog, list_streams_job, NULL, NULL, (GDestroyNotify) g_ptr_array_unref,
+           cancellable, callback, user_data, lt_timeline_list_streams_async);
+}
+
+GPtrArray *
+lt_timeline_list_streams_finish (LtCatalog     *catalog,
+                                 GAsyncResult  *result,
+                                 GError       **error)
+{
+  return finish_job (catalog, result, lt_timeline_list_streams_async, error);
 }

@@ -89,4 +89,54 @@ GArray     *lt_timeline_query_daily_finish    (LtCatalog            *catalog,
                                                GAsyncResult         *result,
                                                GError              **error);
 
+/* One slice as the timeline draws it (closed or uploaded), for zoomed-in views. */
+typedef struct
+{
+  gint64  start_us;
+  gint64  duration_us;
+  gint64  session_id;
+} LtTimelineSlice;
+
+/* The slices of the stream overlapping [@start_us, @end_us), in time order, at most
+ * @max_slices (the first ones; 0: no limit). Result: GArray of LtTimelineSlice. */
+void        lt_timeline_query_slices_async    (LtCatalog            *catalog,
+                                               const char           *domain,
+                                               const char           *app,
+                                               const char           *stream,
+                                               gint64                start_us,
+                                               gint64                end_us,
+                                               guint                 max_slices,
+                                               GCancellable         *cancellable,
+                                               GAsyncReadyCallback   callback,
+                                               gpointer              user_data);
+GArray     *lt_timeline_query_slices_finish   (LtCatalog            *catalog,
+                                               GAsyncResult         *result,
+                                               GError              **error);
+
+/* A stream that has recorded slices: what the Timeline page offers to pick. first_us and
+ * last_us: the start of its first and the end of its last catalogued slice; recording:
+ * a session of it is open now. */
+typedef struct
+{
+  char     *domain;
+  char     *app;
+  char     *stream;
+  gint64    first_us;
+  gint64    last_us;
+  gboolean  recording;
+} LtTimelineStream;
+
+void        lt_timeline_stream_free           (LtTimelineStream *stream);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LtTimelineStream, lt_timeline_stream_free)
+
+/* Every stream with at least one closed or uploaded slice, most recently recorded first.
+ * Result: GPtrArray of LtTimelineStream. */
+void        lt_timeline_list_streams_async    (LtCatalog            *catalog,
+                                               GCancellable         *cancellable,
+                                               GAsyncReadyCallback   callback,
+                                               gpointer              user_data);
+GPtrArray  *lt_timeline_list_streams_finish   (LtCatalog            *catalog,
+                                               GAsyncResult         *result,
+                                               GError              **error);
+
 G_END_DECLS
