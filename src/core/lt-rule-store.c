@@ -28,6 +28,9 @@ struct _LtRuleStore
   LtOpQueue  ops;      /* the operations, one at a time */
 
   LtRuleStoreBucketCheck bucket_check;
+  /* Or, instead (storage targets): the asynchronous check on the main context. */
+  LtRuleStoreBucketCheckAsync  bucket_check_async;
+  LtRuleStoreBucketCheckFinish bucket_check_finish;
   gpointer               bucket_check_data;
   GDestroyNotify         bucket_check_data_free;
 };
@@ -548,6 +551,22 @@ bucket_check_cb (GObject      *source,
     write_rule (self, self->ops.running);
 }
 
+static void
+bucket_check_async_cb (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  g_autoptr(LtRuleStore) self = user_data;
+  GError *error = NULL;
+
+  g_assert (self->ops.running != NULL);
+
+  if (!self->bucket_check_finish (result, self->bucket_check_data, &error))
+    return_error (self, self->ops.running, error);
+  else
+    write_rule (self, self->ops.running);
+}
+
 /* The bucket check does file (later network) I/O, so it runs on a worker thread; the
  * operation stays "running" meanwhile, so nothing else changes the list. */
 static void
@@ -557,6 +576,15 @@ write_after_bucket_check (LtRuleStore *self,
   Op *op = g_task_get_task_data (task);
   g_autoptr(GTask) check_task = NULL;
   BucketCheck *check;
+
+  if (self->bucket_check_async != NULL)
+    {
+      /* Not cancellable, like the writes: the operation has started. */
+      self->bucket_check_async (lt_rule_get_oss_endpoint (op->rule),
+                                lt_rule_get_oss_bucket (op->rule), self->bucket_check_data,
+                                bucket_check_async_cb, g_object_ref (self));
+      return;
+    }
 
   if (self->bucket_check == NULL)
     {
@@ -711,7 +739,28 @@ lt_rule_store_set_bucket_check (LtRuleStore            *self,
 
   if (self->bucket_check_data_free != NULL)
     g_clear_pointer (&self->bucket_check_data, self->bucket_check_data_free);
+  self->bucket_check_async = NULL;
+  self->bucket_check_finish = NULL;
   self->bucket_check = check;
+  self->bucket_check_data = user_data;
+  self->bucket_check_data_free = user_data_free;
+}
+
+void
+lt_rule_store_set_bucket_check_async (LtRuleStore                  *self,
+                                      LtRuleStoreBucketCheckAsync   check,
+                                      LtRuleStoreBucketCheckFinish  finish,
+                                      gpointer                      user_data,
+                                      GDestroyNotify                user_data_free)
+{
+  g_return_if_fail (LT_IS_RULE_STORE (self));
+  g_return_if_fail ((check == NULL) == (finish == NULL));
+
+  if (self->bucket_check_data_free != NULL)
+    g_clear_pointer (&self->bucket_check_data, self->bucket_check_data_free);
+  self->bucket_check = NULL;
+  self->bucket_check_async = check;
+  self->bucket_check_finish = finish;
   self->bucket_check_data = user_data;
   self->bucket_check_data_free = user_data_free;
 }

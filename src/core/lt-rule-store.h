@@ -64,6 +64,24 @@ void         lt_rule_store_set_bucket_check (LtRuleStore           *self,
                                              LtRuleStoreBucketCheck check,
                                              gpointer               user_data,
                                              GDestroyNotify         user_data_free);
+/* Added (storage targets): the same check done asynchronously on the main context (a
+ * test connection to an S3 target). @check starts it and calls @callback with
+ * @callback_data; the store then calls @finish on that result, which returns TRUE or fails
+ * with an LT_RULE_ERROR. Setting one kind of check replaces the other. */
+typedef void     (*LtRuleStoreBucketCheckAsync)  (const char          *endpoint,
+                                                  const char          *bucket,
+                                                  gpointer             user_data,
+                                                  GAsyncReadyCallback  callback,
+                                                  gpointer             callback_data);
+typedef gboolean (*LtRuleStoreBucketCheckFinish) (GAsyncResult        *result,
+                                                  gpointer             user_data,
+                                                  GError             **error);
+
+void         lt_rule_store_set_bucket_check_async (LtRuleStore                  *self,
+                                                   LtRuleStoreBucketCheckAsync   check,
+                                                   LtRuleStoreBucketCheckFinish  finish,
+                                                   gpointer                      user_data,
+                                                   GDestroyNotify                user_data_free);
 /* The rule of exactly this triplet, or NULL (transfer none). */
 LtRule      *lt_rule_store_lookup         (LtRuleStore   *self,
                                            const char    *domain,

@@ -1,9 +1,8 @@
-/* lt-storage.h: storage targets (SPEC section 7).
- *
- * For now the one built-in target: the local folder named "local", whose buckets are
- * sub-folders created when needed. S3-compatible targets come with the sync engine; until
- * then a rule naming any other endpoint has no bucket to write to and is refused with
- * InvalidOssBucket.NotFound rather than accepted and silently never stored.
+/* lt-storage.h: the built-in local folder target (SPEC section 7), named "local", whose
+ * buckets are sub-folders created when needed. The S3-compatible targets and the check of
+ * a rule's OssEndpoint/OssBucket against every target are in lt-storage-targets.h; this
+ * file's bucket check knows only the local target and refuses any other endpoint with
+ * InvalidOssBucket.NotFound.
  */
 #pragma once
 
