@@ -326,6 +326,14 @@ static const char * const migrations[] = {
    * here instead of reading every row's state. */
   "CREATE INDEX slices_unusable ON slices (stream_id, start_time_us)"
   "  WHERE state IN ('open', 'lost');",
+
+  /* 4: the sync engine. source_id: the slices row (kind 'slice') or recording_files row
+   * (kind 'playlist' or 'file') that becomes 'uploaded' with the upload, NULL for a live
+   * playlist's intermediate versions and index files (no foreign key: a row may outlive
+   * its slice's retention). The key index finds the other rows of one object (a playlist
+   * re-pointed, a spool file still needed by another row). */
+  "ALTER TABLE upload_outbox ADD COLUMN source_id INTEGER;"
+  "CREATE INDEX upload_outbox_key ON upload_outbox (object_key);",
 };
 
 int

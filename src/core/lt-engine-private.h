@@ -36,6 +36,14 @@ struct _LtEngine
   LtRecordingManager *recording;
   LtNotifyStore      *notify;
   LtCallbackQueue    *callbacks;
+  LtStorageTargets   *storage_targets;   /* storage targets (issue 6) */
+  LtSyncEngine       *sync;              /* the sync engine (issue 6) */
+
+  /* Retention (lt-retention.c): the hourly pass, one at a time; the source is removed
+   * and the pass cancelled at shutdown. */
+  guint           retention_source;
+  GCancellable   *retention_cancellable;
+  gboolean        retention_running;
 
   guint          starting : 1;
   guint          started : 1;

@@ -33,6 +33,8 @@
 #include "lt-api-streams.h"
 #include "lt-api-timeline.h"
 #include "lt-engine-private.h"
+#include "lt-index-files.h"
+#include "lt-retention.h"
 #include "lt-storage.h"
 
 #define SETTINGS_SCHEMA_ID   APP_ID
@@ -289,15 +291,29 @@ setup_settings (LtEngine *self)
     }
 }
 
-static gboolean
-check_bucket (const char  *endpoint,
-              const char  *bucket,
-              gpointer     user_data,
-              GError     **error)
-{
-  const char *local_root = user_data;
+/* A rule's OssEndpoint/OssBucket must name a storage target's usable bucket. An S3
+ * target is asked (test connection) within this time; the API call waits for it. */
+#define RULE_BUCKET_CHECK_TIMEOUT_MS 10000
 
-  return lt_storage_prepare_bucket (local_root, endpoint, bucket, error);
+static void
+check_bucket_async (const char          *endpoint,
+                    const char          *bucket,
+                    gpointer             user_data,
+                    GAsyncReadyCallback  callback,
+                    gpointer             callback_data)
+{
+  lt_storage_targets_check_rule_bucket_async (LT_STORAGE_TARGETS (user_data), endpoint, bucket,
+                                              RULE_BUCKET_CHECK_TIMEOUT_MS, NULL, callback,
+                                              callback_data);
+}
+
+static gboolean
+check_bucket_finish (GAsyncResult  *result,
+                     gpointer       user_data,
+                     GError       **error)
+{
+  return lt_storage_targets_check_rule_bucket_finish (LT_STORAGE_TARGETS (user_data), result,
+                                                      error);
 }
 
 static char *
@@ -306,6 +322,8 @@ dup_signing_key (const char *domain,
 {
   return lt_notify_store_dup_signing_key (LT_NOTIFY_STORE (user_data), domain);
 }
+
+static void setup_sync (LtEngine *self);
 
 static void
 lt_engine_constructed (GObject *object)
@@ -349,9 +367,12 @@ lt_engine_constructed (GObject *object)
   self->rule_store = lt_rule_store_new (self->catalog);
   self->local_storage_root =
     lt_storage_default_local_root (self->data_dir_given ? self->data_dir : NULL);
-  lt_rule_store_set_bucket_check (self->rule_store, check_bucket,
-                                  g_strdup (self->local_storage_root), g_free);
   self->secret_store = lt_secret_store_new (self->data_dir);
+  self->storage_targets = lt_storage_targets_new (self->catalog, self->secret_store,
+                                                  self->local_storage_root);
+  lt_rule_store_set_bucket_check_async (self->rule_store, check_bucket_async,
+                                        check_bucket_finish,
+                                        g_object_ref (self->storage_targets), g_object_unref);
   self->registry = lt_stream_registry_new ();
   self->pull_sources = g_list_store_new (LT_TYPE_PULL_SOURCE);
   self->recording = lt_recording_manager_new (self->catalog, self->rule_store, self->registry,
@@ -361,6 +382,82 @@ lt_engine_constructed (GObject *object)
   lt_callback_queue_set_key_func (self->callbacks, dup_signing_key,
                                   g_object_ref (self->notify), g_object_unref);
   lt_recording_manager_set_notify (self->recording, self->notify, self->callbacks);
+  setup_sync (self);
+}
+
+/* The sync engine (issue 6): S3 targets record into the spool folder (the "spool-dir"
+ * setting, else DATA_DIR/spool) and are uploaded from there. */
+static void
+setup_sync (LtEngine *self)
+{
+  g_autofree char *spool = NULL;
+
+  if (self->settings != NULL)
+    {
+      g_autoptr(GSettingsSchema) schema = NULL;
+
+      g_object_get (self->settings, "settings-schema", &schema, NULL);
+      if (g_settings_schema_has_key (schema, "spool-dir"))
+        spool = g_settings_get_string (self->settings, "spool-dir");
+    }
+  if (spool == NULL || spool[0] == '\0')
+    {
+      g_free (spool);
+      spool = g_build_filename (self->data_dir, "spool", NULL);
+    }
+  self->sync = lt_sync_engine_new (self->catalog, G_OBJECT (self->storage_targets), spool);
+  _lt_recording_manager_set_sync_engine (self->recording, self->sync);
+  _lt_index_files_set_sync_engine (self->catalog, self->sync);
+}
+
+/* Applies one sync setting (or all with @key NULL) to the sync engine; they may change at
+ * any time (Preferences, gsettings). */
+static void
+apply_sync_settings (LtEngine   *self,
+                     const char *key)
+{
+  g_autoptr(GSettingsSchema) schema = NULL;
+
+  if (self->settings == NULL || self->sync == NULL)
+    return;
+  g_object_get (self->settings, "settings-schema", &schema, NULL);
+#define WANTS(name) ((key == NULL || g_str_equal (key, name)) && \
+                     g_settings_schema_has_key (schema, name))
+  if (WANTS ("sync-concurrency"))
+    lt_sync_engine_set_concurrency (self->sync,
+                                    g_settings_get_uint (self->settings, "sync-concurrency"));
+  if (WANTS ("sync-bandwidth-limit"))
+    lt_sync_engine_set_bandwidth_limit (self->sync,
+                                        g_settings_get_uint64 (self->settings,
+                                                               "sync-bandwidth-limit"));
+  if (WANTS ("multipart-threshold"))
+    lt_sync_engine_set_multipart_threshold (self->sync,
+                                            g_settings_get_uint64 (self->settings,
+                                                                   "multipart-threshold"));
+  if (WANTS ("spool-keep-days"))
+    lt_sync_engine_set_keep_days (self->sync,
+                                  g_settings_get_uint (self->settings, "spool-keep-days"));
+#undef WANTS
+}
+
+static void
+sync_settings_changed_cb (LtEngine   *self,
+                          const char *key,
+                          GSettings  *settings)
+{
+  apply_sync_settings (self, key);
+}
+
+/* Applies the sync settings (and follows their changes) and starts uploading: after
+ * recovery, which queues what a crash left closed. */
+static void
+start_sync (LtEngine *self)
+{
+  apply_sync_settings (self, NULL);
+  if (self->settings != NULL)
+    g_signal_connect_object (self->settings, "changed",
+                             G_CALLBACK (sync_settings_changed_cb), self, G_CONNECT_SWAPPED);
+  lt_sync_engine_start (self->sync);
 }
 
 static void
@@ -372,6 +469,9 @@ lt_engine_dispose (GObject *object)
 
   g_clear_object (&self->api_server);
   g_clear_object (&self->recording);
+  if (self->catalog != NULL)
+    _lt_index_files_set_sync_engine (self->catalog, NULL);
+  g_clear_object (&self->sync);
   g_clear_object (&self->callbacks);
   g_clear_object (&self->notify);
   g_clear_object (&self->demo_source);
@@ -379,6 +479,7 @@ lt_engine_dispose (GObject *object)
   g_clear_object (&self->ingest_server);
   g_clear_object (&self->registry);
   g_clear_object (&self->rule_store);
+  g_clear_object (&self->storage_targets);
   g_clear_object (&self->secret_store);
   g_clear_object (&self->catalog);
   g_clear_object (&self->settings);
@@ -691,6 +792,111 @@ start_notify_loaded_cb (GObject      *source,
                                     start_recording_cb, g_object_ref (task));
 }
 
+/* Retention (lt-retention.c): a pass after recovery, then every hour; one at a time. The
+ * pass's callback holds only a weak reference: shutdown cancels the pass and must not wait
+ * for it. ---------------------------------------------------------------------------- */
+
+#define RETENTION_INTERVAL_S 3600
+
+static guint
+retention_setting (LtEngine   *self,
+                   const char *key,
+                   guint       fallback)
+{
+  g_autoptr(GSettingsSchema) schema = NULL;
+
+  if (self->settings == NULL)
+    return fallback;
+  g_object_get (self->settings, "settings-schema", &schema, NULL);
+  if (schema == NULL || !g_settings_schema_has_key (schema, key))
+    return fallback;
+  return g_settings_get_uint (self->settings, key);
+}
+
+static void
+retention_done_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  GWeakRef *weak = user_data;
+  g_autoptr(LtEngine) self = g_weak_ref_get (weak);
+  g_autoptr(GError) error = NULL;
+  LtRetentionResult out = { 0, };
+
+  g_weak_ref_clear (weak);
+  g_free (weak);
+
+  if (!lt_retention_run_finish (LT_CATALOG (source), result, &out, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+          !g_error_matches (error, LT_CATALOG_ERROR, LT_CATALOG_ERROR_CLOSED))
+        g_message ("%s", error->message);
+    }
+  else
+    g_debug ("Retention: %" G_GUINT64_FORMAT " slice records, %" G_GUINT64_FORMAT
+             " index-file records dropped, %" G_GUINT64_FORMAT " files deleted",
+             out.slices_dropped, out.index_files_dropped, out.files_deleted);
+
+  if (self != NULL)
+    {
+      self->retention_running = FALSE;
+      g_clear_object (&self->retention_cancellable);
+    }
+}
+
+static void
+run_retention (LtEngine *self)
+{
+  LtRetentionPolicy policy = { 0, };
+  GWeakRef *weak;
+
+  if (self->retention_running || self->shut_down || self->catalog == NULL)
+    return;
+
+  policy.now_us = g_get_real_time ();
+  policy.slice_days = retention_setting (self, "slice-retention-days",
+                                         LT_RETENTION_DEFAULT_SLICE_DAYS);
+  policy.index_days = retention_setting (self, "index-retention-days",
+                                         LT_RETENTION_DEFAULT_INDEX_DAYS);
+  policy.spool_days = retention_setting (self, "spool-retention-days", 0);
+  policy.local_root = self->local_storage_root;
+
+  weak = g_new0 (GWeakRef, 1);
+  g_weak_ref_init (weak, self);
+  self->retention_running = TRUE;
+  self->retention_cancellable = g_cancellable_new ();
+  lt_retention_run_async (self->catalog, &policy, self->retention_cancellable,
+                          retention_done_cb, weak);
+}
+
+/* The source is removed at shutdown, before self can go. */
+static gboolean
+retention_tick_cb (gpointer user_data)
+{
+  run_retention (LT_ENGINE (user_data));
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+start_retention (LtEngine *self)
+{
+  run_retention (self);
+  if (self->retention_source == 0)
+    self->retention_source = g_timeout_add_seconds (RETENTION_INTERVAL_S, retention_tick_cb,
+                                                    self);
+}
+
+static void
+stop_retention (LtEngine *self)
+{
+  g_clear_handle_id (&self->retention_source, g_source_remove);
+  if (self->retention_cancellable != NULL)
+    g_cancellable_cancel (self->retention_cancellable);
+  g_clear_object (&self->retention_cancellable);
+}
+
+/* End of retention. ------------------------------------------------------------------- */
+
 static void
 start_recording_cb (GObject      *source,
                     GAsyncResult *result,
@@ -708,6 +914,10 @@ start_recording_cb (GObject      *source,
 
   if (start_check_shut_down (self, task))
     return;
+
+  /* After recovery: recovery's sessions are ended, so retention sees them as they are. */
+  start_retention (self);
+  start_sync (self);
 
   self->api_server = lt_api_server_new (self->catalog, self->secret_store);
   lt_api_rules_register (self->api_server, self->rule_store);
@@ -740,6 +950,30 @@ start_recording_cb (GObject      *source,
 }
 
 static void
+start_targets_loaded_cb (GObject      *source,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  LtEngine *self = g_task_get_source_object (task);
+  GError *error = NULL;
+
+  if (!lt_storage_targets_load_finish (LT_STORAGE_TARGETS (source), result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_prefix_error (&error, _("Cannot load the storage targets: "));
+      start_fail (self, task, error);
+      return;
+    }
+
+  if (start_check_shut_down (self, task))
+    return;
+
+  lt_rule_store_load_async (self->rule_store, g_task_get_cancellable (task),
+                            start_rules_loaded_cb, g_object_ref (task));
+}
+
+static void
 start_catalog_opened_cb (GObject      *source,
                          GAsyncResult *result,
                          gpointer      user_data)
@@ -760,8 +994,9 @@ start_catalog_opened_cb (GObject      *source,
   if (start_check_shut_down (self, task))
     return;
 
-  lt_rule_store_load_async (self->rule_store, g_task_get_cancellable (task),
-                            start_rules_loaded_cb, g_object_ref (task));
+  /* The storage targets before the rules, which name them. */
+  lt_storage_targets_load_async (self->storage_targets, g_task_get_cancellable (task),
+                                 start_targets_loaded_cb, g_object_ref (task));
 }
 
 void
@@ -836,6 +1071,7 @@ lt_engine_shutdown (LtEngine *self)
 
   if (self->api_server != NULL)
     lt_api_server_disconnect (self->api_server);
+  stop_retention (self);
 
   /* The recordings close their files first (an orderly exit ends the sessions), while
    * the catalog still takes their rows. */
@@ -844,6 +1080,9 @@ lt_engine_shutdown (LtEngine *self)
   /* Callbacks not delivered stay queued in the catalog for the next start. */
   if (self->callbacks != NULL)
     lt_callback_queue_shutdown (self->callbacks);
+  /* Uploads in flight are cancelled; their rows (and stored parts) wait for the next start. */
+  if (self->sync != NULL)
+    lt_sync_engine_shutdown (self->sync);
 
   /* Consumers first, then nginx (which blocks until the process is gone). */
   if (self->demo_source != NULL)
@@ -1520,4 +1759,20 @@ lt_engine_get_callback_queue (LtEngine *self)
   g_return_val_if_fail (LT_IS_ENGINE (self), NULL);
 
   return self->callbacks;
+}
+
+LtSyncEngine *
+lt_engine_get_sync_engine (LtEngine *self)
+{
+  g_return_val_if_fail (LT_IS_ENGINE (self), NULL);
+
+  return self->sync;
+}
+
+LtStorageTargets *
+lt_engine_get_storage_targets (LtEngine *self)
+{
+  g_return_val_if_fail (LT_IS_ENGINE (self), NULL);
+
+  return self->storage_targets;
 }

@@ -16,6 +16,8 @@
 #include "lt-rule-store.h"
 #include "lt-stream-registry.h"
 #include "lt-secret-store.h"
+#include "lt-storage-targets.h"
+#include "lt-sync-engine.h"
 
 G_BEGIN_DECLS
 
@@ -186,5 +188,18 @@ gboolean      lt_engine_remove_pull_source_finish (LtEngine     *self,
 LtNotifyStore   *lt_engine_get_notify_store   (LtEngine *self);
 /* The persistent callback outbox (always there; delivering from a successful start on). */
 LtCallbackQueue *lt_engine_get_callback_queue (LtEngine *self);
+
+/* Added (storage targets, issue 6). ------------------------------------------------- */
+
+/* The storage targets: "local" and the S3 targets kept in the catalog (loaded at start,
+ * before the rules; always there). A rule's OssEndpoint/OssBucket is checked against them
+ * when it is added or replaced. */
+LtStorageTargets *lt_engine_get_storage_targets (LtEngine *self);
+
+/* Added (sync engine, issue 6). */
+
+/* The sync engine: uploads to the S3 targets from the catalog's upload queue (always
+ * there; uploading from a successful start on, after recovery). */
+LtSyncEngine     *lt_engine_get_sync_engine     (LtEngine *self);
 
 G_END_DECLS

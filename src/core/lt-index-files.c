@@ -14,7 +14,9 @@
 
 #include "lt-index-files.h"
 #include "lt-playlist.h"
+#include "lt-s3-sigv4.h"
 #include "lt-storage.h"
+#include "lt-sync-engine.h"
 #include "lt-template.h"
 
 G_DEFINE_QUARK (lt-index-files-error-quark, lt_index_files_error)
@@ -248,6 +250,8 @@ typedef struct
   char    *endpoint;
   char    *bucket;
   char    *object_template;
+  char    *s3_target;      /* an S3 target: written to its spool (local_root), queued */
+  char    *bucket_url;     /* its objects' URL prefix */
 } CreateJob;
 
 static void
@@ -262,6 +266,8 @@ create_job_free (gpointer data)
   g_free (job->endpoint);
   g_free (job->bucket);
   g_free (job->object_template);
+  g_free (job->s3_target);
+  g_free (job->bucket_url);
   g_free (job);
 }
 
@@ -374,7 +380,9 @@ create_job (sqlite3  *db,
   if (playlist == NULL)
     return NULL;
 
-  if (!lt_storage_prepare_bucket (job->local_root, job->endpoint, job->bucket, error))
+  if (!lt_storage_prepare_bucket (job->local_root,
+                                  job->s3_target != NULL ? LT_STORAGE_LOCAL_TARGET : job->endpoint,
+                                  job->bucket, error))
     return NULL;
 
   file = g_new0 (LtIndexFile, 1);
@@ -391,11 +399,19 @@ create_job (sqlite3  *db,
       file->height = g_array_index (slices, LtIndexSlice, video).height;
     }
   file->create_time = g_get_real_time () / G_USEC_PER_SEC;
-  file->endpoint = g_strdup (LT_STORAGE_LOCAL_TARGET);
+  file->endpoint = g_strdup (job->s3_target != NULL ? job->s3_target : LT_STORAGE_LOCAL_TARGET);
   file->bucket = g_strdup (job->bucket);
   file->object_key = g_strdup (key);
   file->local_path = g_build_filename (job->local_root, job->bucket, key, NULL);
-  file->url = g_filename_to_uri (file->local_path, NULL, error);
+  if (job->s3_target != NULL)
+    {
+      /* In the bucket: where the index file is read from once uploaded. */
+      g_autofree char *encoded = lt_s3_sigv4_uri_encode (key, -1, TRUE);
+
+      file->url = g_strconcat (job->bucket_url, encoded, NULL);
+    }
+  else
+    file->url = g_filename_to_uri (file->local_path, NULL, error);
   if (file->url == NULL)
     return NULL;
 
@@ -423,6 +439,9 @@ create_job (sqlite3  *db,
         }
     }
 
+  /* The record and, for an S3 target, its upload: one transaction. */
+  if (!lt_catalog_begin (db, error))
+    return NULL;
   stmt = lt_catalog_stmt (db,
                           "INSERT INTO index_files (record_id, stream_id, start_time_us,"
                           "  end_time_us, duration_us, end_time_included, width, height,"
@@ -449,9 +468,33 @@ create_job (sqlite3  *db,
   sqlite3_bind_text (stmt, 13, file->local_path, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 14, file->url, -1, SQLITE_TRANSIENT);
   if (!lt_catalog_step_done (stmt, error))
-    return NULL;
+    goto fail;
+  /* After every slice queued before it (-1), so that it never names a missing object. */
+  if (job->s3_target != NULL &&
+      _lt_sync_enqueue_in_transaction (db, job->s3_target, job->bucket, key, file->local_path,
+                                       LT_SYNC_KIND_INDEX, 0, -1, 0, error) == 0)
+    goto fail;
+  if (!lt_catalog_commit (db, error))
+    goto fail;
 
   return g_steal_pointer (&file);
+
+fail:
+  lt_catalog_rollback (db);
+  return NULL;
+}
+
+#define SYNC_ENGINE_KEY "lt-index-files-sync-engine"
+
+void
+_lt_index_files_set_sync_engine (LtCatalog    *catalog,
+                                 LtSyncEngine *sync)
+{
+  g_return_if_fail (LT_IS_CATALOG (catalog));
+  g_return_if_fail (sync == NULL || LT_IS_SYNC_ENGINE (sync));
+
+  /* A weak pointer: the engine owns both, and drops the sync engine first. */
+  g_object_set_data (G_OBJECT (catalog), SYNC_ENGINE_KEY, sync);
 }
 
 void
@@ -479,6 +522,26 @@ lt_index_files_create_async (LtCatalog                *catalog,
   job->endpoint = g_strdup (request->endpoint);
   job->bucket = g_strdup (request->bucket);
   job->object_template = g_strdup (request->object_template);
+  {
+    LtSyncEngine *sync = g_object_get_data (G_OBJECT (catalog), SYNC_ENGINE_KEY);
+
+    /* An S3 target: the index file goes to its spool and is uploaded from there. */
+    if (sync != NULL && !lt_storage_is_local_endpoint (request->endpoint))
+      job->s3_target = lt_sync_engine_resolve_target (sync, request->endpoint);
+    if (job->s3_target != NULL)
+      {
+        g_autofree char *root = lt_sync_engine_spool_root (sync, job->s3_target, NULL);
+
+        job->bucket_url = lt_sync_engine_dup_bucket_url (sync, job->s3_target, request->bucket);
+        if (root != NULL && job->bucket_url != NULL)
+          {
+            g_free (job->local_root);
+            job->local_root = g_steal_pointer (&root);
+          }
+        else
+          g_clear_pointer (&job->s3_target, g_free);
+      }
+  }
   lt_catalog_run_async (catalog, create_job, job, create_job_free,
                         (GDestroyNotify) lt_index_file_free, cancellable, callback, user_data);
 }

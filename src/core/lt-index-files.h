@@ -144,4 +144,11 @@ GPtrArray   *lt_index_files_list_finish   (LtCatalog           *catalog,
                                            guint64             *total_num,
                                            GError             **error);
 
+/* For the engine: index files whose OssEndpoint names an S3 target of @sync are written
+ * to its spool and queued for upload, in the job that records them. Per catalog; set
+ * before the control API serves (lt-sync-engine.h). */
+struct _LtSyncEngine;
+void         _lt_index_files_set_sync_engine (LtCatalog            *catalog,
+                                              struct _LtSyncEngine *sync);
+
 G_END_DECLS

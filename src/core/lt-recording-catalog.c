@@ -29,6 +29,8 @@
 #include "lt-playlist.h"
 #include "lt-recorder-private.h"
 #include "lt-recording-catalog.h"
+#include "lt-storage.h"
+#include "lt-sync-engine.h"
 #include "lt-template.h"
 
 /* A recording file this small that cannot be repaired never got its first fragment. */
@@ -626,6 +628,54 @@ find_file_id (sqlite3     *db,
   return id;
 }
 
+/* An S3 target (SPEC 7): the slice and the new version of its live playlist are queued
+ * for upload in the slice's own transaction; the playlist waits for the slice. */
+static gboolean
+enqueue_slice_upload (sqlite3                *db,
+                      gint64                  slice_id,
+                      gint64                  file_id,
+                      const char             *target,
+                      const char             *bucket,
+                      const LtRecordingSlice *slice,
+                      GError                **error)
+{
+  g_autofree char *key = NULL;
+  g_autofree char *path = NULL;
+  GError *local_error = NULL;
+  sqlite3_stmt *stmt;
+  gint64 slice_row;
+
+  slice_row = _lt_sync_enqueue_in_transaction (db, target, bucket, slice->object_key, slice->path,
+                                               LT_SYNC_KIND_SLICE, (gint64) slice->size, 0,
+                                               slice_id, error);
+  if (slice_row == 0)
+    return FALSE;
+  if (file_id <= 0)
+    return TRUE;
+  stmt = lt_catalog_stmt (db,
+                          "SELECT object_key, local_path FROM recording_files WHERE id = ?1 "
+                          "AND state = 'open' AND format IN ('m3u8', 'cmaf')",
+                          error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, file_id);
+  if (lt_catalog_next_row (stmt, &local_error))
+    {
+      key = lt_catalog_column_dup (stmt, 0);
+      path = lt_catalog_column_dup (stmt, 1);
+      sqlite3_reset (stmt);
+    }
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, local_error);
+      return FALSE;
+    }
+  if (key == NULL || path == NULL)
+    return TRUE;
+  return _lt_sync_enqueue_in_transaction (db, target, bucket, key, path, LT_SYNC_KIND_PLAYLIST, 0,
+                                          slice_row, 0, error) != 0;
+}
+
 static gboolean
 insert_slice (sqlite3                *db,
               gint64                  session_id,
@@ -668,8 +718,17 @@ insert_slice (sqlite3                *db,
   sqlite3_bind_int (stmt, 17, slice->keyframe ? 1 : 0);
   if (!lt_catalog_step_done (stmt, error))
     return FALSE;
+  if (sqlite3_changes (db) == 0)
+    {
+      if (inserted != NULL)
+        *inserted = FALSE;
+      return TRUE;
+    }
   if (inserted != NULL)
-    *inserted = sqlite3_changes (db) > 0;
+    *inserted = TRUE;
+  if (target != NULL && !lt_storage_is_local_endpoint (target) && slice->path != NULL)
+    return enqueue_slice_upload (db, sqlite3_last_insert_rowid (db), file_id, target, bucket,
+                                 slice, error);
   return TRUE;
 }
 
@@ -733,13 +792,92 @@ _lt_recording_catalog_slice_closed (LtCatalog              *catalog,
              g_strdup_printf ("the slice %s", slice->object_key), NULL, NULL);
 }
 
+/* An S3 target (SPEC 7): the closed file (MP4, FLV, or the playlist with its ENDLIST) is
+ * queued for upload in the transaction that closes its row. A playlist renamed at its
+ * close drops the pending versions of its live name (that file is gone). */
+static gboolean
+enqueue_file_upload (sqlite3                *db,
+                     gint64                  file_id,
+                     const char             *old_path,
+                     GError                **error)
+{
+  g_autofree char *target = NULL;
+  g_autofree char *bucket = NULL;
+  g_autofree char *format = NULL;
+  g_autofree char *key = NULL;
+  g_autofree char *path = NULL;
+  GError *local_error = NULL;
+  sqlite3_stmt *stmt;
+  gint64 size = 0;
+  gboolean playlist;
+
+  stmt = lt_catalog_stmt (db,
+                          "SELECT target, bucket, format, object_key, local_path, size "
+                          "FROM recording_files WHERE id = ?1",
+                          error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, file_id);
+  if (lt_catalog_next_row (stmt, &local_error))
+    {
+      target = lt_catalog_column_dup (stmt, 0);
+      bucket = lt_catalog_column_dup (stmt, 1);
+      format = lt_catalog_column_dup (stmt, 2);
+      key = lt_catalog_column_dup (stmt, 3);
+      path = lt_catalog_column_dup (stmt, 4);
+      size = sqlite3_column_int64 (stmt, 5);
+      sqlite3_reset (stmt);
+    }
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, local_error);
+      return FALSE;
+    }
+  if (target == NULL || lt_storage_is_local_endpoint (target) || path == NULL)
+    return TRUE;
+  playlist = g_strcmp0 (format, "m3u8") == 0 || g_strcmp0 (format, "cmaf") == 0;
+  if (playlist && old_path != NULL && g_strcmp0 (old_path, path) != 0)
+    {
+      stmt = lt_catalog_stmt (db,
+                              "DELETE FROM upload_outbox WHERE local_path = ?1 AND kind = 'playlist' "
+                              "AND state = 'pending' AND source_id IS NULL",
+                              error);
+      if (stmt == NULL)
+        return FALSE;
+      lt_catalog_bind_text (stmt, 1, old_path, NULL);
+      if (!lt_catalog_step_done (stmt, error))
+        return FALSE;
+    }
+  /* The final playlist waits for every slice queued before it (max (id): the newest row). */
+  return _lt_sync_enqueue_in_transaction (db, target, bucket, key, path,
+                                          playlist ? LT_SYNC_KIND_PLAYLIST : LT_SYNC_KIND_FILE,
+                                          size, playlist ? -1 : 0, file_id, error) != 0;
+}
+
 static gboolean
 close_file_row (sqlite3                *db,
                 gint64                  file_id,
                 const LtRecordingFile  *file,
                 GError                **error)
 {
+  g_autofree char *old_path = NULL;
+  GError *local_error = NULL;
   sqlite3_stmt *stmt;
+
+  stmt = lt_catalog_stmt (db, "SELECT local_path FROM recording_files WHERE id = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, file_id);
+  if (lt_catalog_next_row (stmt, &local_error))
+    {
+      old_path = lt_catalog_column_dup (stmt, 0);
+      sqlite3_reset (stmt);
+    }
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, local_error);
+      return FALSE;
+    }
 
   stmt = lt_catalog_stmt (db,
                           "UPDATE recording_files SET object_key = ?2, local_path = ?3, "
@@ -760,7 +898,8 @@ close_file_row (sqlite3                *db,
   bind_positive (stmt, 8, file->height);
   lt_catalog_bind_text (stmt, 9, file->video_codec, NULL);
   lt_catalog_bind_text (stmt, 10, file->audio_codec, NULL);
-  return lt_catalog_step_done (stmt, error);
+  return lt_catalog_step_done (stmt, error) &&
+         enqueue_file_upload (db, file_id, old_path, error);
 }
 
 static gpointer

@@ -26,6 +26,7 @@
 #include "lt-recording-manager.h"
 #include "lt-recording-private.h"
 #include "lt-storage.h"
+#include "lt-sync-engine.h"
 
 
 
@@ -209,6 +210,7 @@ struct _LtRecordingManager
   gulong              online_id;
   gulong              offline_id;
 
+  LtSyncEngine       *sync;          /* may be NULL: only the local target */
   LtNotifyStore      *notify;        /* may be NULL: no callbacks, OnDemand 1 never records */
   LtCallbackQueue    *callbacks;
   SoupSession        *outbound;
@@ -873,15 +875,29 @@ entry_start_session (Entry               *entry,
   LtRecorderParams params = { 0, };
   const char *endpoint = lt_rule_get_oss_endpoint (rule);
   const char *bucket = lt_rule_get_oss_bucket (rule);
+  g_autofree char *target_name = NULL;
+  g_autofree char *storage_root = NULL;
 
-  if (!lt_storage_is_local_endpoint (endpoint))
+  /* Where the files go (SPEC 7): the local target's folder, or for an S3 target the sync
+   * engine's spool (SPOOL/<target>/<bucket>/<key>), uploaded from there. */
+  if (!lt_storage_is_local_endpoint (endpoint) && self->sync != NULL)
+    target_name = lt_sync_engine_resolve_target (self->sync, endpoint);
+  if (target_name != NULL)
+    {
+      storage_root = lt_sync_engine_spool_root (self->sync, target_name, error);
+      if (storage_root == NULL)
+        return FALSE;
+    }
+  else if (!lt_storage_is_local_endpoint (endpoint))
     {
       g_set_error (error, LT_RECORDING_ERROR, LT_RECORDING_ERROR_FAILED,
                    _("The rule stores to “%s”, which is not a storage target of this "
                      "Livetape."), endpoint);
       return FALSE;
     }
-  if (!lt_storage_prepare_bucket (self->local_root, endpoint, bucket, error))
+  else
+    storage_root = g_strdup (self->local_root);
+  if (!lt_storage_prepare_bucket (storage_root, LT_STORAGE_LOCAL_TARGET, bucket, error))
     return FALSE;
 
   if (formats == NULL)
@@ -889,7 +905,7 @@ entry_start_session (Entry               *entry,
   params.domain_name = lt_stream_get_domain (entry->stream);
   params.app_name = lt_stream_get_app (entry->stream);
   params.stream_name = lt_stream_get_name (entry->stream);
-  params.storage_root = self->local_root;
+  params.storage_root = storage_root;
   params.bucket = bucket;
   params.delay_time = lt_rule_get_delay_time (rule);
   recorder = lt_recorder_new (&params, formats, error);
@@ -914,7 +930,9 @@ entry_start_session (Entry               *entry,
   entry->row = _lt_session_row_new (lt_stream_get_domain (entry->stream),
                                     lt_stream_get_app (entry->stream),
                                     lt_stream_get_name (entry->stream),
-                                    rule, LT_STORAGE_LOCAL_TARGET, bucket);
+                                    rule,
+                                    target_name != NULL ? target_name : LT_STORAGE_LOCAL_TARGET,
+                                    bucket);
   g_object_set_data_full (G_OBJECT (recorder), "lt-session-row",
                           _lt_session_row_ref (entry->row),
                           (GDestroyNotify) _lt_session_row_unref);
@@ -1566,6 +1584,7 @@ lt_recording_manager_dispose (GObject *object)
   g_clear_object (&self->recordings);
   g_clear_object (&self->notify);
   g_clear_object (&self->callbacks);
+  g_clear_object (&self->sync);
   g_clear_object (&self->outbound);
   g_clear_object (&self->registry);
   g_clear_object (&self->rules);
@@ -1604,6 +1623,16 @@ lt_recording_manager_init (LtRecordingManager *self)
   g_atomic_ref_count_init (&self->sequences->ref_count);
   g_mutex_init (&self->sequences->lock);
   self->sequences->next = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+}
+
+void
+_lt_recording_manager_set_sync_engine (LtRecordingManager *self,
+                                       LtSyncEngine       *sync)
+{
+  g_return_if_fail (LT_IS_RECORDING_MANAGER (self));
+  g_return_if_fail (sync == NULL || LT_IS_SYNC_ENGINE (sync));
+
+  g_set_object (&self->sync, sync);
 }
 
 LtRecordingManager *

@@ -111,4 +111,10 @@ void         lt_recording_manager_get_recovery_stats (LtRecordingManager *self,
                                                       guint              *files,
                                                       guint              *slices);
 
+/* For the engine: sessions of a rule whose OssEndpoint names an S3 target record into
+ * @sync's spool and are queued for upload (lt-sync-engine.h). Set before start. */
+struct _LtSyncEngine;
+void         _lt_recording_manager_set_sync_engine (LtRecordingManager   *self,
+                                                    struct _LtSyncEngine *sync);
+
 G_END_DECLS

@@ -1,0 +1,1084 @@
+/* test-sync-engine.c: LtSyncEngine against two real S3 servers on loopback — s3rver (npm)
+ * and our strict, fault-injecting server (tests/integration/s3strict.py). Slices, a
+ * playlist and a multipart file are queued; every object is read back and checksummed.
+ * Under 500/503 storms, resets, a hanging server, wrong ETags and a skewed clock nothing is
+ * lost or corrupt; a refusing server stops the target with a message and nothing is marked
+ * done; a multipart upload interrupted by a shutdown resumes without sending its stored
+ * parts again and orphaned uploads are aborted. Spool copies go only after a verified
+ * upload (keep 0 here). */
+#include "config.h"
+
+#include <signal.h>
+#include <string.h>
+#include <glib/gstdio.h>
+#include <libsoup/soup.h>
+
+#include "lt-catalog.h"
+#include "lt-index-files.h"
+#include "lt-recording-catalog.h"
+#include "lt-storage-targets.h"
+#include "lt-s3-client.h"
+#include "lt-sync-engine.h"
+#include "lt-test-utils.h"
+
+#define BUCKET "livetape-sync"
+#define TARGET "s3t"
+#define MIB (1024 * 1024)
+
+typedef struct
+{
+  const char  *name;
+  gboolean     strict;
+  GSubprocess *process;
+  char        *endpoint;
+  char        *access_key_id;
+  char        *secret;
+  char        *data_dir;
+} Server;
+
+static Server strict_server = { .name = "strict", .strict = TRUE };
+static Server s3rver_server = { .name = "s3rver", .strict = FALSE };
+
+/* ---- servers (as in test-s3-client.c) ---- */
+
+static char *
+read_line (GSubprocess *process)
+{
+  GInputStream *out = g_subprocess_get_stdout_pipe (process);
+  GString *line = g_string_new (NULL);
+  char c;
+
+  while (g_input_stream_read (out, &c, 1, NULL, NULL) == 1)
+    {
+      if (c == '\n')
+        {
+          if (line->len > 0)
+            break;
+          continue;
+        }
+      g_string_append_c (line, c);
+    }
+  return g_string_free (line, FALSE);
+}
+
+static void
+start_strict (Server *server)
+{
+  const char *source_root = g_getenv ("LT_SOURCE_ROOT");
+  g_autofree char *script = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *credentials = NULL;
+  g_autofree char *line = NULL;
+  guint8 random[24];
+
+  g_assert_nonnull (source_root);
+  script = g_build_filename (source_root, "tests", "integration", "s3strict.py", NULL);
+  server->access_key_id = g_strdup_printf ("LTSYNC%08X", g_random_int ());
+  for (guint i = 0; i < sizeof random; i++)
+    random[i] = (guint8) g_random_int ();
+  server->secret = g_base64_encode (random, sizeof random);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE
+                                        | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  server->process = g_subprocess_launcher_spawn (launcher, &error, "python3", script,
+                                                 "--bucket", BUCKET, NULL);
+  g_assert_no_error (error);
+  credentials = g_strdup_printf ("%s %s\n", server->access_key_id, server->secret);
+  g_output_stream_write_all (g_subprocess_get_stdin_pipe (server->process), credentials,
+                             strlen (credentials), NULL, NULL, &error);
+  g_assert_no_error (error);
+  line = read_line (server->process);
+  g_assert_true (g_str_has_prefix (line, "PORT "));
+  server->endpoint = g_strdup_printf ("http://127.0.0.1:%s", line + 5);
+}
+
+static void
+start_s3rver (Server *server)
+{
+  const char *node_bin = g_getenv ("LT_NODE_BIN");
+  g_autofree char *s3rver = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = NULL;
+  const char *colon;
+
+  g_assert_nonnull (node_bin);
+  s3rver = g_build_filename (node_bin, "s3rver", NULL);
+  g_assert_true (g_file_test (s3rver, G_FILE_TEST_IS_EXECUTABLE));
+  server->access_key_id = g_strdup ("S3RVER");
+  server->secret = g_strdup ("S3RVER");
+  server->data_dir = g_dir_make_tmp ("lt-sync-s3rver-XXXXXX", &error);
+  g_assert_no_error (error);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                        | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  server->process = g_subprocess_launcher_spawn (launcher, &error, s3rver, "-d",
+                                                 server->data_dir, "-a", "127.0.0.1", "-p", "0",
+                                                 "--configure-bucket", BUCKET,
+                                                 "--no-vhost-buckets", NULL);
+  g_assert_no_error (error);
+  line = read_line (server->process);
+  g_assert_true (g_str_has_prefix (line, "S3rver listening on "));
+  colon = strrchr (line, ':');
+  g_assert_nonnull (colon);
+  server->endpoint = g_strdup_printf ("http://127.0.0.1:%s", colon + 1);
+}
+
+static void
+stop_server (Server *server)
+{
+  if (server->process != NULL)
+    {
+      g_subprocess_send_signal (server->process, SIGTERM);
+      g_subprocess_wait (server->process, NULL, NULL);
+    }
+  if (server->data_dir != NULL)
+    {
+      g_autoptr(GSubprocess) rm = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, NULL, "rm", "-rf",
+                                                    server->data_dir, NULL);
+      if (rm != NULL)
+        g_subprocess_wait (rm, NULL, NULL);
+    }
+  g_clear_object (&server->process);
+  g_clear_pointer (&server->endpoint, g_free);
+  g_clear_pointer (&server->access_key_id, g_free);
+  g_clear_pointer (&server->secret, g_free);
+  g_clear_pointer (&server->data_dir, g_free);
+}
+
+static char *
+control (const char *name,
+         const char *json)
+{
+  /* No proxy resolver: loopback, and no desktop proxy schema in the test environment. */
+  g_autoptr(SoupSession) session = soup_session_new_with_options ("proxy-resolver", NULL, NULL);
+  g_autofree char *url = g_strdup_printf ("%s/__control/%s", strict_server.endpoint, name);
+  g_autoptr(SoupMessage) message = soup_message_new (json != NULL ? "POST" : "GET", url);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (json != NULL)
+    {
+      g_autoptr(GBytes) request = g_bytes_new (json, strlen (json));
+      soup_message_set_request_body_from_bytes (message, "application/json", request);
+    }
+  body = soup_session_send_and_read (session, message, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+  return g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+}
+
+static gint64
+stat_value (const char *name)
+{
+  g_autofree char *json = control ("stats", NULL);
+  g_autofree char *needle = g_strdup_printf ("\"%s\": ", name);
+  const char *at = strstr (json, needle);
+
+  g_assert_nonnull (at);
+  return g_ascii_strtoll (at + strlen (needle), NULL, 10);
+}
+
+static LtS3Client *
+make_client (Server     *server,
+             const char *secret,
+             guint       timeout_s)
+{
+  LtS3Config config = {
+    .endpoint = server->endpoint,
+    .region = "us-east-1",
+    .bucket = BUCKET,
+    .path_style = TRUE,
+    .access_key_id = server->access_key_id,
+    .max_connections = 8,
+    .timeout_s = timeout_s,
+  };
+  g_autoptr(GError) error = NULL;
+  LtS3Client *client = lt_s3_client_new (&config, secret != NULL ? secret : server->secret,
+                                         &error);
+
+  g_assert_no_error (error);
+  return client;
+}
+
+/* ---- fixture ---- */
+
+typedef struct
+{
+  Server       *server;
+  char         *dir;
+  LtCatalog    *catalog;
+  LtSyncEngine *engine;
+  LtS3Client   *client;
+  GHashTable   *md5s;        /* key → expected hex MD5 */
+  GHashTable   *paths;       /* key → spool path */
+  GPtrArray    *done_order;  /* keys in "row-done" order */
+  guint         failing;
+  char         *failing_message;
+} Fixture;
+
+static void
+row_done_cb (LtSyncEngine *engine,
+             gint64        id,
+             const char   *target,
+             const char   *key,
+             Fixture      *fx)
+{
+  g_ptr_array_add (fx->done_order, g_strdup (key));
+}
+
+static void
+target_failing_cb (LtSyncEngine *engine,
+                   const char   *target,
+                   const char   *message,
+                   Fixture      *fx)
+{
+  g_assert_cmpstr (target, ==, TARGET);
+  fx->failing++;
+  g_free (fx->failing_message);
+  fx->failing_message = g_strdup (message);
+}
+
+static LtSyncEngine *
+make_engine_with_targets (Fixture *fx,
+                          guint    timeout_s,
+                          GObject *targets)
+{
+  g_autofree char *spool = g_build_filename (fx->dir, "spool", NULL);
+  LtSyncEngine *engine = lt_sync_engine_new (fx->catalog, targets, spool);
+
+  lt_sync_engine_set_keep_days (engine, 0);
+  lt_sync_engine_set_backoff_scale (engine, 0.02);
+  lt_sync_engine_set_multipart_threshold (engine, 16 * MIB);
+  g_clear_object (&fx->client);
+  fx->client = make_client (fx->server, NULL, timeout_s);
+  lt_sync_engine_set_target_client (engine, TARGET, G_OBJECT (fx->client));
+  g_signal_connect (engine, "row-done", G_CALLBACK (row_done_cb), fx);
+  g_signal_connect (engine, "target-failing", G_CALLBACK (target_failing_cb), fx);
+  return engine;
+}
+
+static LtSyncEngine *
+make_engine (Fixture *fx,
+             guint    timeout_s)
+{
+  return make_engine_with_targets (fx, timeout_s, NULL);
+}
+
+static void
+fixture_setup (Fixture       *fx,
+               gconstpointer  data)
+{
+  g_autofree char *db = NULL;
+  g_autoptr(GError) error = NULL;
+
+  fx->server = (Server *) data;
+  fx->dir = lt_test_make_temp_dir ();
+  db = g_build_filename (fx->dir, "catalog.db", NULL);
+  fx->catalog = lt_catalog_new (db);
+  g_assert_true (lt_catalog_open_sync (fx->catalog, &error));
+  g_assert_no_error (error);
+  fx->md5s = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  fx->paths = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  fx->done_order = g_ptr_array_new_with_free_func (g_free);
+  fx->engine = make_engine (fx, 3);
+  if (fx->server->strict)
+    g_free (control ("clear", "{}"));
+}
+
+static void
+fixture_teardown (Fixture       *fx,
+                  gconstpointer  data)
+{
+  lt_sync_engine_shutdown (fx->engine);
+  lt_test_spin (300);
+  g_assert_finalize_object (fx->engine);
+  g_clear_object (&fx->client);
+  lt_catalog_close (fx->catalog);
+  g_clear_object (&fx->catalog);
+  g_hash_table_unref (fx->md5s);
+  g_hash_table_unref (fx->paths);
+  g_ptr_array_unref (fx->done_order);
+  g_free (fx->failing_message);
+  g_free (fx->dir);
+  if (fx->server->strict)
+    g_free (control ("clear", "{}"));
+}
+
+/* Writes @size random bytes as the spool copy of @key. */
+static char *
+spool_file (Fixture    *fx,
+            const char *key,
+            gsize       size)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = lt_sync_engine_spool_path (fx->engine, TARGET, BUCKET, key, &error);
+  g_autofree char *dir = NULL;
+  g_autofree guint8 *data = g_malloc (MAX (size, 1));
+
+  g_assert_no_error (error);
+  for (gsize i = 0; i + 4 <= size; i += 4)
+    {
+      guint32 r = g_random_int ();
+      memcpy (data + i, &r, 4);
+    }
+  dir = g_path_get_dirname (path);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  g_file_set_contents (path, (const char *) data, (gssize) size, &error);
+  g_assert_no_error (error);
+  g_hash_table_replace (fx->md5s, g_strdup (key),
+                        g_compute_checksum_for_data (G_CHECKSUM_MD5, data, size));
+  g_hash_table_replace (fx->paths, g_strdup (key), g_strdup (path));
+  return g_steal_pointer (&path);
+}
+
+typedef struct
+{
+  const char *key;
+  const char *path;
+  LtSyncKind  kind;
+  gint64      depends_on;
+} EnqueueJob;
+
+static gpointer
+enqueue_job (sqlite3  *db,
+             gpointer  data,
+             GError  **error)
+{
+  EnqueueJob *job = data;
+  gint64 *id = g_new (gint64, 1);
+
+  *id = _lt_sync_enqueue_in_transaction (db, TARGET, BUCKET, job->key, job->path, job->kind, 0,
+                                         job->depends_on, 0, error);
+  if (*id == 0)
+    {
+      g_free (id);
+      return NULL;
+    }
+  return id;
+}
+
+static gint64
+enqueue (Fixture    *fx,
+         const char *key,
+         LtSyncKind  kind,
+         gint64      depends_on)
+{
+  EnqueueJob job = { key, g_hash_table_lookup (fx->paths, key), kind, depends_on };
+  g_autoptr(GError) error = NULL;
+  g_autofree gint64 *id = NULL;
+
+  g_assert_nonnull (job.path);
+  id = lt_catalog_run_sync (fx->catalog, enqueue_job, &job, &error);
+  g_assert_no_error (error);
+  lt_sync_engine_kick (fx->engine);
+  return *id;
+}
+
+typedef struct
+{
+  const char *sql;
+  gint64      value;
+} QueryJob;
+
+static gpointer
+query_job (sqlite3  *db,
+           gpointer  data,
+           GError  **error)
+{
+  QueryJob *job = data;
+  sqlite3_stmt *stmt = lt_catalog_stmt (db, job->sql, error);
+
+  if (stmt == NULL || !lt_catalog_next_row (stmt, error))
+    return NULL;
+  job->value = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return GINT_TO_POINTER (TRUE);
+}
+
+static gint64
+query_int (Fixture    *fx,
+           const char *sql)
+{
+  QueryJob job = { sql, 0 };
+  g_autoptr(GError) error = NULL;
+
+  lt_catalog_run_sync (fx->catalog, query_job, &job, &error);
+  g_assert_no_error (error);
+  return job.value;
+}
+
+static gboolean
+queue_empty (gpointer data)
+{
+  Fixture *fx = data;
+
+  return query_int (fx, "SELECT count(*) FROM upload_outbox "
+                        "WHERE state IN ('pending', 'uploading')") == 0;
+}
+
+static void
+wait_queue_empty (Fixture *fx,
+                  guint    timeout_ms)
+{
+  g_assert_true (lt_test_iterate_until (queue_empty, fx, timeout_ms));
+  /* The last "row-done" arrives on the main context after its row is written. */
+  lt_test_spin (300);
+}
+
+static gboolean
+spool_empty (gpointer data)
+{
+  Fixture *fx = data;
+  GHashTableIter iter;
+  gpointer value;
+
+  /* A live playlist (no final row) stays: the recorder still writes it. */
+  g_hash_table_iter_init (&iter, fx->paths);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (!g_str_has_suffix (value, ".m3u8") && g_file_test (value, G_FILE_TEST_EXISTS))
+      return FALSE;
+  return TRUE;
+}
+
+static void
+get_cb (GObject      *source,
+        GAsyncResult *result,
+        gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+/* Every object expected is in the bucket with the bytes that were spooled. */
+static void
+assert_all_stored (Fixture *fx)
+{
+  g_autoptr(LtS3Client) reader = make_client (fx->server, NULL, 30);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  if (fx->server->strict)
+    g_free (control ("clear", "{}"));
+  g_hash_table_iter_init (&iter, fx->md5s);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      g_autofree char *dest_path = g_build_filename (fx->dir, "readback", NULL);
+      g_autoptr(GFile) dest = g_file_new_for_path (dest_path);
+      g_autoptr(GAsyncResult) result = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *etag = NULL;
+      g_autofree char *data = NULL;
+      g_autofree char *md5 = NULL;
+      gsize length = 0;
+
+      lt_s3_client_get_object_async (reader, key, dest, NULL, get_cb, &result);
+      lt_test_wait_result (&result);
+      etag = lt_s3_client_get_object_finish (reader, result, &error);
+      g_assert_no_error (error);
+      g_file_get_contents (dest_path, &data, &length, &error);
+      g_assert_no_error (error);
+      md5 = g_compute_checksum_for_data (G_CHECKSUM_MD5, (const guchar *) data, length);
+      g_assert_cmpstr (md5, ==, value);
+    }
+}
+
+static guint
+index_of (GPtrArray  *keys,
+          const char *key)
+{
+  for (guint i = 0; i < keys->len; i++)
+    if (g_strcmp0 (g_ptr_array_index (keys, i), key) == 0)
+      return i;
+  g_assert_not_reached ();
+  return 0;
+}
+
+/* ---- tests ---- */
+
+/* Slices, their playlist and a large file: everything arrives intact, the playlist after
+ * its slices, the multipart file in parts, and the spool is emptied only afterwards. */
+static void
+test_basic (Fixture       *fx,
+            gconstpointer  data)
+{
+  gint64 last_slice = 0;
+  g_autofree char *playlist = NULL;
+  GString *text = g_string_new ("#EXTM3U\n");
+
+  lt_sync_engine_start (fx->engine);
+  for (guint i = 0; i < 6; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("record/app/s/1700000000/%u.ts", i);
+
+      g_free (spool_file (fx, key, 200 * 1024 + i));
+      g_string_append_printf (text, "#EXTINF:2.0,\n%u.ts\n", i);
+    }
+  /* The playlist file names them all. */
+  {
+    g_autoptr(GError) error = NULL;
+
+    playlist = lt_sync_engine_spool_path (fx->engine, TARGET, BUCKET,
+                                          "record/app/s/1700000000.m3u8", &error);
+    g_assert_no_error (error);
+    g_file_set_contents (playlist, text->str, -1, &error);
+    g_assert_no_error (error);
+    g_hash_table_replace (fx->md5s, g_strdup ("record/app/s/1700000000.m3u8"),
+                          g_compute_checksum_for_string (G_CHECKSUM_MD5, text->str, -1));
+    g_hash_table_replace (fx->paths, g_strdup ("record/app/s/1700000000.m3u8"),
+                          g_strdup (playlist));
+  }
+  g_free (spool_file (fx, "record/app/s/big.mp4", 70 * MIB + 12345));
+
+  for (guint i = 0; i < 6; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("record/app/s/1700000000/%u.ts", i);
+
+      last_slice = enqueue (fx, key, LT_SYNC_KIND_SLICE, 0);
+    }
+  enqueue (fx, "record/app/s/1700000000.m3u8", LT_SYNC_KIND_PLAYLIST, last_slice);
+  /* A second version of the live playlist re-points the pending row. */
+  g_assert_cmpint (query_int (fx, "SELECT count(*) FROM upload_outbox WHERE kind = 'playlist'"),
+                   <=, 1);
+  enqueue (fx, "record/app/s/big.mp4", LT_SYNC_KIND_FILE, 0);
+
+  wait_queue_empty (fx, 120000);
+  g_assert_cmpint (query_int (fx, "SELECT count(*) FROM upload_outbox WHERE state = 'failed'"),
+                   ==, 0);
+  g_assert_true (lt_test_iterate_until (spool_empty, fx, 10000));
+  assert_all_stored (fx);
+
+  /* Slices before the playlist naming them. */
+  for (guint i = 0; i < 6; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("record/app/s/1700000000/%u.ts", i);
+
+      g_assert_cmpuint (index_of (fx->done_order, key), <,
+                        index_of (fx->done_order, "record/app/s/1700000000.m3u8"));
+    }
+  g_assert_cmpuint (fx->done_order->len, ==, 8);
+  g_assert_true (g_file_test (playlist, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (fx->failing, ==, 0);
+  g_string_free (text, TRUE);
+}
+
+static void
+queue_slices (Fixture *fx,
+              guint    n,
+              gsize    size)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("storm/%u-%u.ts", g_random_int (), i);
+
+      g_free (spool_file (fx, key, size + i));
+      enqueue (fx, key, LT_SYNC_KIND_SLICE, 0);
+    }
+}
+
+static void
+finish_and_check (Fixture *fx,
+                  guint    timeout_ms)
+{
+  wait_queue_empty (fx, timeout_ms);
+  g_assert_cmpint (query_int (fx, "SELECT count(*) FROM upload_outbox WHERE state = 'failed'"),
+                   ==, 0);
+  g_assert_true (lt_test_iterate_until (spool_empty, fx, 10000));
+  g_assert_cmpuint (fx->done_order->len, ==, g_hash_table_size (fx->md5s));
+  assert_all_stored (fx);
+}
+
+/* 500/503/SlowDown storms and connection resets at random offsets. */
+static void
+test_storm (Fixture       *fx,
+            gconstpointer  data)
+{
+  GString *faults = g_string_new ("[");
+
+  for (guint i = 0; i < 24; i++)
+    {
+      static const char *kinds[] = {
+        "{\"kind\": \"error\", \"status\": 503, \"code\": \"SlowDown\", \"method\": \"PUT\"}",
+        "{\"kind\": \"error\", \"status\": 500, \"code\": \"InternalError\", \"method\": \"PUT\"}",
+        "{\"kind\": \"reset\", \"method\": \"PUT\"}",
+      };
+      g_string_append_printf (faults, "%s%s", i > 0 ? "," : "", kinds[i % 3]);
+    }
+  g_string_append (faults, "]");
+  g_free (control ("faults", faults->str));
+  g_string_free (faults, TRUE);
+
+  lt_sync_engine_start (fx->engine);
+  queue_slices (fx, 12, 300 * 1024);
+  g_free (spool_file (fx, "storm/big.flv", 20 * MIB + 7));
+  enqueue (fx, "storm/big.flv", LT_SYNC_KIND_FILE, 0);
+  finish_and_check (fx, 120000);
+  g_assert_cmpint (stat_value ("faults_pending"), ==, 0);
+  g_assert_cmpint (query_int (fx, "SELECT count(*) FROM upload_parts"), ==, 0);
+}
+
+/* A server that reads the request and never answers: the request times out and is
+ * retried. */
+static void
+test_hang (Fixture       *fx,
+           gconstpointer  data)
+{
+  g_free (control ("faults", "[{\"kind\": \"hang\", \"method\": \"PUT\"}]"));
+  lt_sync_engine_start (fx->engine);
+  queue_slices (fx, 2, 64 * 1024);
+  finish_and_check (fx, 60000);
+  g_assert_cmpint (stat_value ("faults_pending"), ==, 0);
+}
+
+/* A wrong ETag is never recorded as done: the upload is sent again. */
+static void
+test_wrong_etag (Fixture       *fx,
+                 gconstpointer  data)
+{
+  g_free (control ("faults", "[{\"kind\": \"wrong_etag\", \"method\": \"PUT\"},"
+                             " {\"kind\": \"wrong_etag\", \"method\": \"POST\"}]"));
+  lt_sync_engine_start (fx->engine);
+  queue_slices (fx, 1, 100 * 1024);
+  g_free (spool_file (fx, "etag/big.mp4", 17 * MIB));
+  enqueue (fx, "etag/big.mp4", LT_SYNC_KIND_FILE, 0);
+  finish_and_check (fx, 60000);
+  g_assert_cmpint (stat_value ("faults_pending"), ==, 0);
+  /* Both wrong ETags were served, and each object was recorded done once, with the
+   * right bytes (finish_and_check read them back). */
+  g_assert_cmpuint (fx->done_order->len, ==, 2);
+}
+
+/* A server clock an hour ahead: RequestTimeTooSkewed, corrected from its Date, retried. */
+static void
+test_skew (Fixture       *fx,
+           gconstpointer  data)
+{
+  g_free (control ("skew", "{\"seconds\": 3600}"));
+  lt_sync_engine_start (fx->engine);
+  queue_slices (fx, 3, 50 * 1024);
+  finish_and_check (fx, 30000);
+  g_assert_cmpint (ABS (lt_s3_client_get_clock_offset (fx->client) - 3600), <=, 5);
+  g_assert_cmpint (stat_value ("skew_rejected"), >=, 1);
+}
+
+/* A wrong secret: the target stops with a message, nothing is marked done, the spool
+ * copies stay; with the right key and a retry everything goes. */
+static void
+test_denied (Fixture       *fx,
+             gconstpointer  data)
+{
+  g_autoptr(LtS3Client) bad = make_client (fx->server, "not-the-secret", 3);
+  g_autoptr(LtSyncTargetStatus) status = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  lt_sync_engine_set_target_client (fx->engine, TARGET, G_OBJECT (bad));
+  lt_sync_engine_start (fx->engine);
+  queue_slices (fx, 3, 10 * 1024);
+  while (fx->failing == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_nonnull (fx->failing_message);
+  g_assert_nonnull (strstr (fx->failing_message, BUCKET));
+  /* Give it time to (wrongly) go on. */
+  lt_test_spin (1500);
+  g_assert_cmpuint (fx->failing, ==, 1);
+  g_assert_cmpuint (fx->done_order->len, ==, 0);
+  g_assert_cmpint (query_int (fx, "SELECT count(*) FROM upload_outbox WHERE state = 'done'"),
+                   ==, 0);
+  g_assert_false (spool_empty (fx));
+  status = lt_sync_engine_get_target_status (fx->engine, TARGET);
+  g_assert_true (status->failing);
+  g_assert_cmpstr (status->last_error, ==, fx->failing_message);
+  g_assert_cmpuint (status->queue_length, ==, 3);
+
+  lt_sync_engine_set_target_client (fx->engine, TARGET, G_OBJECT (fx->client));
+  lt_sync_engine_retry_all_async (fx->engine, TARGET, NULL, lt_test_store_result_cb, &result);
+  lt_test_wait_result (&result);
+  g_assert_true (lt_sync_engine_retry_all_finish (fx->engine, result, &error));
+  g_assert_no_error (error);
+  finish_and_check (fx, 30000);
+}
+
+/* A missing local file fails its row with a clear reason; the others go on. */
+static void
+test_missing_file (Fixture       *fx,
+                   gconstpointer  data)
+{
+  g_autofree char *gone = spool_file (fx, "missing/gone.ts", 1000);
+  GListModel *failures = lt_sync_engine_get_failures (fx->engine);
+  g_autoptr(LtSyncFailure) item = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (g_unlink (gone), ==, 0);
+  g_hash_table_remove (fx->md5s, "missing/gone.ts");
+  lt_sync_engine_start (fx->engine);
+  enqueue (fx, "missing/gone.ts", LT_SYNC_KIND_SLICE, 0);
+  queue_slices (fx, 2, 1000);
+  while (g_list_model_get_n_items (failures) == 0)
+    g_main_context_iteration (NULL, TRUE);
+  item = g_list_model_get_item (failures, 0);
+  g_assert_cmpstr (lt_sync_failure_get_object_key (item), ==, "missing/gone.ts");
+  g_assert_cmpstr (lt_sync_failure_get_target (item), ==, TARGET);
+  g_assert_cmpint (lt_sync_failure_get_kind (item), ==, LT_SYNC_KIND_SLICE);
+  g_assert_nonnull (strstr (lt_sync_failure_get_last_error (item), gone));
+  g_assert_cmpuint (fx->failing, ==, 0);
+  g_hash_table_remove (fx->paths, "missing/gone.ts");
+  wait_queue_empty (fx, 30000);
+  g_assert_cmpuint (fx->done_order->len, ==, 2);
+  assert_all_stored (fx);
+
+  /* Retried with the file back: it goes. */
+  g_free (spool_file (fx, "missing/gone.ts", 1000));
+  lt_sync_engine_retry_async (fx->engine, lt_sync_failure_get_id (item), NULL,
+                              lt_test_store_result_cb, &result);
+  lt_test_wait_result (&result);
+  g_assert_true (lt_sync_engine_retry_finish (fx->engine, result, &error));
+  g_assert_no_error (error);
+  finish_and_check (fx, 30000);
+  while (g_list_model_get_n_items (failures) != 0)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static gboolean
+two_parts_stored (gpointer data)
+{
+  Fixture *fx = data;
+
+  return query_int (fx, "SELECT count(*) FROM upload_parts") >= 2;
+}
+
+static void
+create_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+/* A multipart upload stopped after two parts resumes in a new engine without sending the
+ * stored parts again; a multipart upload no row owns is aborted at start. */
+static void
+test_resume (Fixture       *fx,
+             gconstpointer  data)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *orphan = NULL;
+  g_autoptr(GPtrArray) uploads = NULL;
+  gint64 stored_parts, requests_before, requests_after;
+  const guint n_parts = 5;   /* 36 MiB + 1 in 8 MiB parts */
+
+  g_free (spool_file (fx, "resume/big.mp4", 36 * MIB + 1));
+  /* An orphan: created behind the engine's back. */
+  lt_s3_client_create_multipart_async (fx->client, "resume/orphan.mp4", NULL, NULL, create_cb,
+                                       &result);
+  lt_test_wait_result (&result);
+  orphan = lt_s3_client_create_multipart_finish (fx->client, result, &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  /* Slowly, so that it can be stopped half-way. */
+  lt_sync_engine_set_bandwidth_limit (fx->engine, 16 * MIB);
+  lt_sync_engine_start (fx->engine);
+  enqueue (fx, "resume/big.mp4", LT_SYNC_KIND_FILE, 0);
+  g_assert_true (lt_test_iterate_until (two_parts_stored, fx, 60000));
+  lt_sync_engine_shutdown (fx->engine);
+  /* The cancelled requests hand their references back on the main context. */
+  lt_test_spin (500);
+  g_assert_finalize_object (g_steal_pointer (&fx->engine));
+  stored_parts = query_int (fx, "SELECT count(*) FROM upload_parts");
+  g_assert_cmpint (stored_parts, >=, 2);
+  g_assert_cmpint (stored_parts, <, n_parts);
+  g_assert_cmpint (query_int (fx, "SELECT count(*) FROM upload_outbox WHERE state = 'uploading'"),
+                   ==, 0);
+
+  requests_before = stat_value ("requests");
+  fx->engine = make_engine (fx, 3);
+  lt_sync_engine_start (fx->engine);
+  finish_and_check (fx, 60000);
+  requests_after = stat_value ("requests");
+  /* List uploads, abort the orphan, list parts, the missing parts, complete — and the
+   * read-back GET of finish_and_check (after "clear", which does not reset counts). */
+  g_assert_cmpint (requests_after - requests_before, <=, 4 + (n_parts - stored_parts) + 1 + 1);
+
+  lt_s3_client_list_multipart_uploads_async (fx->client, NULL, NULL, create_cb, &result);
+  lt_test_wait_result (&result);
+  uploads = lt_s3_client_list_multipart_uploads_finish (fx->client, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (uploads->len, ==, 0);
+}
+
+/* A paused target sends nothing, and its figures say so; resumed, everything goes. */
+static void
+test_pause (Fixture       *fx,
+            gconstpointer  data)
+{
+  g_autoptr(LtSyncTargetStatus) paused = NULL;
+  g_autoptr(LtSyncTargetStatus) done = NULL;
+  g_auto(GStrv) names = NULL;
+  guint changed = 0;
+
+  g_signal_connect_swapped (fx->engine, "changed", G_CALLBACK (g_atomic_int_inc), &changed);
+  lt_sync_engine_start (fx->engine);
+  lt_sync_engine_pause (fx->engine, TARGET);
+  queue_slices (fx, 4, 20 * 1024);
+  lt_test_spin (1500);
+  g_assert_cmpuint (fx->done_order->len, ==, 0);
+  paused = lt_sync_engine_get_target_status (fx->engine, TARGET);
+  g_assert_true (paused->paused);
+  g_assert_false (paused->failing);
+  g_assert_cmpuint (paused->queue_length, ==, 4);
+  g_assert_null (paused->current_key);
+  names = lt_sync_engine_list_targets (fx->engine);
+  g_assert_cmpstr (names[0], ==, TARGET);
+  g_assert_null (names[1]);
+  g_assert_cmpuint (changed, >, 0);
+
+  lt_sync_engine_resume (fx->engine, TARGET);
+  finish_and_check (fx, 30000);
+  lt_test_spin (1100);
+  done = lt_sync_engine_get_target_status (fx->engine, TARGET);
+  g_assert_false (done->paused);
+  g_assert_cmpuint (done->queue_length, ==, 0);
+  g_assert_cmpuint (done->failures, ==, 0);
+  g_assert_cmpfloat (done->throughput, >, 0.0);
+}
+
+static void
+job_done_cb (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+/* The recording manager's catalog jobs queue the uploads themselves for an S3 target: every
+ * slice, the live playlist, the final playlist and an MP4; the slices' and files' rows
+ * become 'uploaded' and their spool copies go (keep 0). */
+static void
+test_recording_hooks (Fixture       *fx,
+                      gconstpointer  data)
+{
+  g_autoptr(GHashTable) params = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(LtRule) rule = NULL;
+  g_autoptr(LtSessionRow) row = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LtSecretStore) secrets = NULL;
+  g_autoptr(LtStorageTargets) targets = NULL;
+  LtRecordingFile playlist = { 0, };
+  LtRecordingFile mp4 = { 0, };
+  GString *text = g_string_new ("#EXTM3U\n#EXT-X-PLAYLIST-TYPE:EVENT\n");
+  gint64 now = g_get_real_time ();
+  gboolean begun = FALSE;
+
+  g_hash_table_insert (params, "DomainName", "sync.example.com");
+  g_hash_table_insert (params, "AppName", "app");
+  g_hash_table_insert (params, "OssEndpoint", TARGET);
+  g_hash_table_insert (params, "OssBucket", BUCKET);
+  g_hash_table_insert (params, "RecordFormat.1.Format", "m3u8");
+  g_hash_table_insert (params, "RecordFormat.1.SliceDuration", "6");
+  {
+    g_autoptr(GDateTime) when = g_date_time_new_now_utc ();
+
+    rule = lt_rule_new_from_params (params, when, &error);
+  }
+  g_assert_no_error (error);
+
+  /* A real storage target this time (the keyring of the test session holds its key), so
+   * that OssEndpoint resolves, for the index file below. */
+  {
+    g_autofree char *root = g_build_filename (fx->dir, "local", NULL);
+    g_autoptr(LtStorageTarget) target = NULL;
+    g_autoptr(GAsyncResult) result = NULL;
+
+    secrets = lt_secret_store_new (fx->dir);
+    targets = lt_storage_targets_new (fx->catalog, secrets, root);
+    lt_storage_targets_load_async (targets, NULL, lt_test_store_result_cb, &result);
+    lt_test_wait_result (&result);
+    g_assert_true (lt_storage_targets_load_finish (targets, result, &error));
+    g_clear_object (&result);
+    target = lt_storage_target_new_s3 (TARGET, fx->server->endpoint, "us-east-1", BUCKET, TRUE,
+                                       fx->server->access_key_id);
+    lt_storage_targets_add_async (targets, target, fx->server->secret, NULL,
+                                  lt_test_store_result_cb, &result);
+    lt_test_wait_result (&result);
+    g_assert_true (lt_storage_targets_add_finish (targets, result, &error));
+    g_assert_no_error (error);
+  }
+  lt_sync_engine_shutdown (fx->engine);
+  lt_test_spin (100);
+  g_assert_finalize_object (g_steal_pointer (&fx->engine));
+  /* No preset client: the engine makes its own from the target and the keyring. */
+  fx->engine = make_engine_with_targets (fx, 3, G_OBJECT (targets));
+  lt_sync_engine_start (fx->engine);
+  _lt_index_files_set_sync_engine (fx->catalog, fx->engine);
+  row = _lt_session_row_new ("sync.example.com", "app", "s", rule, TARGET, BUCKET);
+  _lt_recording_catalog_begin (fx->catalog, row, "auto", NULL, now, job_done_cb, &begun);
+  lt_test_wait_for (&begun, 10000);
+
+  playlist.format = LT_RECORD_FORMAT_M3U8;
+  playlist.sequence = 1;
+  playlist.object_key = "rec/app/s/1.m3u8";
+  playlist.path = lt_sync_engine_spool_path (fx->engine, TARGET, BUCKET, playlist.object_key,
+                                             &error);
+  g_assert_no_error (error);
+  playlist.start_time = now;
+  _lt_recording_catalog_file_opened (fx->catalog, row, &playlist);
+
+  for (guint i = 0; i < 3; i++)
+    {
+      LtRecordingSlice slice = { 0, };
+      g_autofree char *key = g_strdup_printf ("rec/app/s/1/%u.ts", i);
+
+      slice.format = LT_RECORD_FORMAT_M3U8;
+      slice.sequence = i;
+      slice.playlist_sequence = 1;
+      slice.playlist_path = playlist.path;
+      slice.object_key = key;
+      slice.path = spool_file (fx, key, 150 * 1024 + i);
+      slice.start_time = now + i * 6 * G_USEC_PER_SEC;
+      slice.duration = 6 * G_USEC_PER_SEC;
+      slice.size = 150 * 1024 + i;
+      slice.keyframe = TRUE;
+      g_string_append_printf (text, "#EXTINF:6.0,\n1/%u.ts\n", i);
+      g_file_set_contents (playlist.path, text->str, -1, &error);
+      g_assert_no_error (error);
+      _lt_recording_catalog_slice_closed (fx->catalog, row, &slice);
+      g_free (slice.path);
+    }
+  g_string_append (text, "#EXT-X-ENDLIST\n");
+  g_file_set_contents (playlist.path, text->str, -1, &error);
+  g_assert_no_error (error);
+  g_hash_table_replace (fx->md5s, g_strdup (playlist.object_key),
+                        g_compute_checksum_for_string (G_CHECKSUM_MD5, text->str, -1));
+  g_hash_table_replace (fx->paths, g_strdup (playlist.object_key), g_strdup (playlist.path));
+  playlist.end_time = now + 18 * G_USEC_PER_SEC;
+  playlist.duration = 18 * G_USEC_PER_SEC;
+  playlist.n_slices = 3;
+  _lt_recording_catalog_file_closed (fx->catalog, row, &playlist);
+
+  mp4.format = LT_RECORD_FORMAT_MP4;
+  mp4.sequence = 1;
+  mp4.object_key = "rec/app/s/1.mp4";
+  mp4.path = spool_file (fx, mp4.object_key, 3 * MIB + 5);
+  mp4.start_time = now;
+  _lt_recording_catalog_file_opened (fx->catalog, row, &mp4);
+  mp4.end_time = now + 18 * G_USEC_PER_SEC;
+  mp4.duration = 18 * G_USEC_PER_SEC;
+  mp4.size = 3 * MIB + 5;
+  _lt_recording_catalog_file_closed (fx->catalog, row, &mp4);
+
+  /* Queued by the catalog jobs, in their own transactions. */
+  g_assert_cmpint (query_int (fx, "SELECT count(*) FROM upload_outbox"), >=, 5);
+  lt_sync_engine_kick (fx->engine);
+  wait_queue_empty (fx, 60000);
+  g_assert_cmpint (query_int (fx, "SELECT count(*) FROM upload_outbox WHERE state = 'failed'"),
+                   ==, 0);
+  /* Every spool copy goes, the final playlist's too. */
+  while (g_file_test (playlist.path, G_FILE_TEST_EXISTS) || !spool_empty (fx))
+    g_main_context_iteration (NULL, TRUE);
+  assert_all_stored (fx);
+  g_assert_cmpint (query_int (fx, "SELECT count(*) FROM slices WHERE state = 'uploaded' "
+                                  "AND local_path IS NULL"), ==, 3);
+  g_assert_cmpint (query_int (fx, "SELECT count(*) FROM recording_files "
+                                  "WHERE state = 'uploaded' AND local_path IS NULL"), ==, 2);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("rec/app/s/1/%u.ts", i);
+
+      g_assert_cmpuint (index_of (fx->done_order, key), <,
+                        index_of (fx->done_order, playlist.object_key));
+    }
+
+  /* An index file over the slices, to the same S3 target: spooled, queued, uploaded; its
+   * slice URIs are relative (the same bucket), its URL the object's. */
+  {
+    LtIndexFileRequest request = { 0, };
+    g_autoptr(GAsyncResult) result = NULL;
+    g_autoptr(LtIndexFile) index = NULL;
+    g_autoptr(LtS3Client) reader = make_client (fx->server, NULL, 30);
+    g_autofree char *dest_path = g_build_filename (fx->dir, "index-readback", NULL);
+    g_autoptr(GFile) dest = g_file_new_for_path (dest_path);
+    g_autofree char *prefix = g_strdup_printf ("%s/%s/", fx->server->endpoint, BUCKET);
+    g_autofree char *etag = NULL;
+    g_autofree char *contents = NULL;
+
+    request.domain = "sync.example.com";
+    request.app = "app";
+    request.stream = "s";
+    request.start_time = now / G_USEC_PER_SEC;
+    request.end_time = now / G_USEC_PER_SEC + 30;
+    request.endpoint = TARGET;
+    request.bucket = BUCKET;
+    request.object_template = "rec/app/s/index";
+    lt_index_files_create_async (fx->catalog, "/nonexistent", &request, NULL,
+                                 lt_test_store_result_cb, &result);
+    lt_test_wait_result (&result);
+    index = lt_index_files_create_finish (fx->catalog, result, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (index->endpoint, ==, TARGET);
+    g_assert_cmpstr (index->object_key, ==, "rec/app/s/index.m3u8");
+    g_assert_true (g_str_has_prefix (index->url, prefix));
+    g_assert_true (g_str_has_suffix (index->url, "rec/app/s/index.m3u8"));
+    lt_sync_engine_kick (fx->engine);
+    wait_queue_empty (fx, 30000);
+    g_clear_object (&result);
+    lt_s3_client_get_object_async (reader, "rec/app/s/index.m3u8", dest, NULL, get_cb, &result);
+    lt_test_wait_result (&result);
+    etag = lt_s3_client_get_object_finish (reader, result, &error);
+    g_assert_no_error (error);
+    g_file_get_contents (dest_path, &contents, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (strstr (contents, "\n1/0.ts\n"));
+    g_assert_nonnull (strstr (contents, "#EXT-X-ENDLIST"));
+  }
+  _lt_index_files_set_sync_engine (fx->catalog, NULL);
+  g_free (playlist.path);
+  g_free (mp4.path);
+  g_string_free (text, TRUE);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  Server *servers[] = { &s3rver_server, &strict_server };
+  int status;
+
+  lt_test_init (&argc, &argv);
+  start_strict (&strict_server);
+  start_s3rver (&s3rver_server);
+
+  for (guint i = 0; i < G_N_ELEMENTS (servers); i++)
+    {
+      g_autofree char *basic = g_strdup_printf ("/sync/%s/basic", servers[i]->name);
+      g_autofree char *missing = g_strdup_printf ("/sync/%s/missing-file", servers[i]->name);
+
+      g_test_add (basic, Fixture, servers[i], fixture_setup, test_basic, fixture_teardown);
+      g_test_add (missing, Fixture, servers[i], fixture_setup, test_missing_file,
+                  fixture_teardown);
+    }
+  g_test_add ("/sync/strict/storm", Fixture, &strict_server, fixture_setup, test_storm,
+              fixture_teardown);
+  g_test_add ("/sync/strict/hang", Fixture, &strict_server, fixture_setup, test_hang,
+              fixture_teardown);
+  g_test_add ("/sync/strict/wrong-etag", Fixture, &strict_server, fixture_setup,
+              test_wrong_etag, fixture_teardown);
+  g_test_add ("/sync/strict/skew", Fixture, &strict_server, fixture_setup, test_skew,
+              fixture_teardown);
+  g_test_add ("/sync/strict/denied", Fixture, &strict_server, fixture_setup, test_denied,
+              fixture_teardown);
+  g_test_add ("/sync/strict/resume", Fixture, &strict_server, fixture_setup, test_resume,
+              fixture_teardown);
+  g_test_add ("/sync/strict/recording-hooks", Fixture, &strict_server, fixture_setup,
+              test_recording_hooks, fixture_teardown);
+  g_test_add ("/sync/strict/pause", Fixture, &strict_server, fixture_setup, test_pause,
+              fixture_teardown);
+
+  status = g_test_run ();
+
+  stop_server (&s3rver_server);
+  stop_server (&strict_server);
+  return status;
+}
