@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "lt-application-private.h"
-#include "lt-window.h"
+#include "lt-preferences-window.h"
+#include "lt-sync-notifier.h"
+#include "lt-window-private.h"
 
 typedef enum
 {
@@ -33,6 +35,8 @@ struct _LtApplication
   EngineState     state;
   GError         *error;
   char           *api_problem;
+  LtSyncNotifier *sync_notifier;
+  GtkWindow      *preferences;    /* weak */
 };
 
 G_DEFINE_FINAL_TYPE (LtApplication, lt_application, ADW_TYPE_APPLICATION)
@@ -115,6 +119,10 @@ engine_started_cb (GObject      *source,
     {
       self->state = ENGINE_STARTED;
       note_api_problem (self);
+      /* A target that starts failing is worth a desktop notification. */
+      if (g_application_get_is_registered (G_APPLICATION (self)))
+        self->sync_notifier = lt_sync_notifier_new (G_APPLICATION (self),
+                                                    lt_engine_get_sync_engine (self->engine));
     }
 
   for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
@@ -167,9 +175,63 @@ about_action (GSimpleAction *action,
   gtk_window_present (GTK_WINDOW (about));
 }
 
+/* Storage targets, spool and retention need a started engine; until then (or when it
+ * failed) there is nothing to set. */
+static void
+preferences_action (GSimpleAction *action,
+                    GVariant      *parameter,
+                    gpointer       user_data)
+{
+  LtApplication *self = user_data;
+  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (self));
+  LtPreferencesWindow *preferences;
+
+  if (self->state != ENGINE_STARTED)
+    return;
+  if (self->preferences != NULL)
+    {
+      gtk_window_present (self->preferences);
+      return;
+    }
+  preferences = lt_preferences_window_new (self->engine);
+  if (parent != NULL && !LT_IS_PREFERENCES_WINDOW (parent))
+    gtk_window_set_transient_for (GTK_WINDOW (preferences), parent);
+  gtk_window_set_application (GTK_WINDOW (preferences), GTK_APPLICATION (self));
+  g_set_weak_pointer (&self->preferences, GTK_WINDOW (preferences));
+  gtk_window_present (GTK_WINDOW (preferences));
+}
+
+/* From the notification of a failing storage target: the window, on the Sync page. */
+static void
+show_sync_action (GSimpleAction *action,
+                  GVariant      *parameter,
+                  gpointer       user_data)
+{
+  LtApplication *self = user_data;
+  LtWindow *window = NULL;
+
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    if (LT_IS_WINDOW (l->data))
+      {
+        window = l->data;
+        break;
+      }
+  if (window == NULL)
+    {
+      g_application_activate (G_APPLICATION (self));
+      window = LT_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (self)));
+    }
+  if (window == NULL)
+    return;
+  _lt_window_set_page (window, "sync");
+  gtk_window_present (GTK_WINDOW (window));
+}
+
 static const GActionEntry app_actions[] = {
   { "quit", quit_action, NULL, NULL, NULL, { 0 } },
   { "about", about_action, NULL, NULL, NULL, { 0 } },
+  { "preferences", preferences_action, NULL, NULL, NULL, { 0 } },
+  { "show-sync", show_sync_action, NULL, NULL, NULL, { 0 } },
 };
 
 static void
@@ -178,6 +240,7 @@ lt_application_startup (GApplication *application)
   LtApplication *self = LT_APPLICATION (application);
   const char *quit_accels[] = { "<Control>q", NULL };
   const char *close_accels[] = { "<Control>w", NULL };
+  const char *preferences_accels[] = { "<Control>comma", NULL };
 
   G_APPLICATION_CLASS (lt_application_parent_class)->startup (application);
 
@@ -185,6 +248,8 @@ lt_application_startup (GApplication *application)
                                    G_N_ELEMENTS (app_actions), self);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "window.close", close_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.preferences",
+                                         preferences_accels);
   gtk_window_set_default_icon_name (APP_ID);
 
   self->engine = lt_engine_new (self->data_dir);
@@ -220,6 +285,8 @@ lt_application_shutdown (GApplication *application)
   LtApplication *self = LT_APPLICATION (application);
 
   g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->sync_notifier);
+  g_clear_weak_pointer (&self->preferences);
   if (self->engine != NULL)
     lt_engine_shutdown (self->engine);
 
@@ -231,6 +298,8 @@ lt_application_dispose (GObject *object)
 {
   LtApplication *self = LT_APPLICATION (object);
 
+  g_clear_object (&self->sync_notifier);
+  g_clear_weak_pointer (&self->preferences);
   g_clear_object (&self->engine);
 
   G_OBJECT_CLASS (lt_application_parent_class)->dispose (object);

@@ -10,6 +10,7 @@
 #include "lt-rules-page.h"
 #include "lt-streams-page.h"
 #include "lt-sync-page.h"
+#include "lt-timeline-page.h"
 #include "lt-window-private.h"
 
 struct _LtWindow
@@ -32,6 +33,7 @@ struct _LtWindow
   LtRulesPage          *rules_page;
   LtStreamsPage        *streams_page;
   LtSyncPage           *sync_page;
+  LtTimelinePage       *timeline_page;
   AdwViewStackPage     *sync_stack_page;  /* unowned: the view stack's */
 };
 
@@ -89,13 +91,17 @@ callback_settings_activated (GSimpleAction *action,
                                       parameter);
 }
 
-/* The Sync page's badge counts the undeliverable callbacks. */
+/* The Sync page's badge counts the undeliverable callbacks and the failed uploads. */
 static void
-callbacks_failed_notify_cb (LtWindow        *self,
-                            GParamSpec      *pspec,
-                            LtCallbackQueue *queue)
+update_sync_badge (LtWindow *self)
 {
-  guint n_failed = lt_callback_queue_get_n_failed (queue);
+  guint n_failed = 0;
+
+  if (self->engine != NULL)
+    {
+      n_failed += lt_callback_queue_get_n_failed (lt_engine_get_callback_queue (self->engine));
+      n_failed += g_list_model_get_n_items (lt_sync_engine_get_failures (lt_engine_get_sync_engine (self->engine)));
+    }
 
   if (adw_view_stack_page_get_badge_number (self->sync_stack_page) != n_failed)
     adw_view_stack_page_set_badge_number (self->sync_stack_page, n_failed);
@@ -228,6 +234,7 @@ lt_window_class_init (LtWindowClass *klass)
   g_type_ensure (LT_TYPE_RULES_PAGE);
   g_type_ensure (LT_TYPE_STREAMS_PAGE);
   g_type_ensure (LT_TYPE_SYNC_PAGE);
+  g_type_ensure (LT_TYPE_TIMELINE_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/livetape/Livetape/lt-window.ui");
@@ -244,6 +251,7 @@ lt_window_class_init (LtWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, LtWindow, rules_page);
   gtk_widget_class_bind_template_child (widget_class, LtWindow, streams_page);
   gtk_widget_class_bind_template_child (widget_class, LtWindow, sync_page);
+  gtk_widget_class_bind_template_child (widget_class, LtWindow, timeline_page);
   gtk_widget_class_bind_template_callback (widget_class, add_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, banner_dismiss_cb);
 }
@@ -288,8 +296,18 @@ set_callbacks (LtWindow        *self,
   lt_sync_page_set_callback_queue (self->sync_page, queue);
   lt_sync_page_set_notify_store (self->sync_page, notify_store);
   g_signal_connect_object (queue, "notify::n-failed",
-                           G_CALLBACK (callbacks_failed_notify_cb), self, G_CONNECT_SWAPPED);
-  callbacks_failed_notify_cb (self, NULL, queue);
+                           G_CALLBACK (update_sync_badge), self, G_CONNECT_SWAPPED);
+}
+
+/* The uploads on the Sync page; their failures count in its badge too. */
+static void
+set_sync (LtWindow         *self,
+          LtSyncEngine     *sync,
+          LtStorageTargets *targets)
+{
+  lt_sync_page_set_sync_engine (self->sync_page, sync, targets);
+  g_signal_connect_object (lt_sync_engine_get_failures (sync), "items-changed",
+                           G_CALLBACK (update_sync_badge), self, G_CONNECT_SWAPPED);
 }
 
 LtWindow *
@@ -332,7 +350,10 @@ lt_window_set_engine (LtWindow *self,
 
   lt_rules_page_set_rule_store (self->rules_page, lt_engine_get_rule_store (engine));
   lt_streams_page_set_engine (self->streams_page, engine);
+  lt_timeline_page_set_engine (self->timeline_page, engine);
   set_callbacks (self, lt_engine_get_notify_store (engine), lt_engine_get_callback_queue (engine));
+  set_sync (self, lt_engine_get_sync_engine (engine), lt_engine_get_storage_targets (engine));
+  update_sync_badge (self);
   gtk_stack_set_visible_child_name (self->state_stack, "main");
 }
 
