@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+# bench-s3.py: upload throughput of Livetape's S3 client (tests/lt-s3-bench, LtS3Client:
+# 4 requests in flight, Content-MD5 on every request, multipart with 8 MiB parts above
+# 64 MiB) against curl --aws-sigv4 doing the same uploads in one run (curl --parallel
+# --parallel-max 4 for the many files, one PUT for the big file: curl has no multipart),
+# both to the same loopback server, started fresh for every run.
+#
+#   (a) 1,000 files of 4 MB      (b) one 2 GB file
+#
+# Prints MB/s for each, the ratio ours/curl (target >= 0.9) and CPU seconds per GB of each
+# client (user + system of the client process, from getrusage of children). Server CPU is
+# not counted: it is the same server for both.
+#
+# Usage: bench/bench-s3.py [--build-dir _build] [--server strict|s3rver] [--repeat N]
+#                          [--small-count 1000] [--small-mb 4] [--big-mb 2048]
+# Files live in /tmp (the free space is checked first; the sizes shrink, with a notice,
+# when it is short). Runs on demand, not in CI. The strict server (no faults) is the
+# default: it is the faster of the two on loopback, and s3rver's multipart ETag (the whole
+# object's MD5 instead of md5-of-md5s-N) fails lt-s3-bench's check in case (b).
+
+import argparse
+import os
+import resource
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUCKET = 'bench'
+REGION = 'us-east-1'
+
+
+class Server:
+    def __init__(self, kind):
+        self.kind = kind
+        self.dir = tempfile.mkdtemp(prefix='lt-bench-s3-server-', dir='/tmp')
+        if kind == 'strict':
+            self.key_id = 'LTBENCH' + secrets.token_hex(4).upper()
+            self.secret = secrets.token_urlsafe(30)
+            env = dict(os.environ, TMPDIR=self.dir)
+            # --lenient-md5: curl sends no Content-MD5 (our client does, and it is still
+            # checked when present).
+            self.proc = subprocess.Popen(
+                [sys.executable, os.path.join(ROOT, 'tests', 'integration', 's3strict.py'),
+                 '--bucket', BUCKET, '--region', REGION, '--lenient-md5'],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True)
+            self.proc.stdin.write('%s %s\n' % (self.key_id, self.secret))
+            self.proc.stdin.flush()
+            line = self.proc.stdout.readline().split()
+            assert line[0] == 'PORT', line
+            self.port = int(line[1])
+        else:
+            self.key_id = self.secret = 'S3RVER'
+            s3rver = os.path.join(ROOT, 'tests', 'node_modules', '.bin', 's3rver')
+            self.proc = subprocess.Popen(
+                [s3rver, '-d', self.dir, '-a', '127.0.0.1', '-p', '0', '--silent',
+                 '--configure-bucket', BUCKET, '--no-vhost-buckets'],
+                stdout=subprocess.PIPE, text=True)
+            while True:
+                line = self.proc.stdout.readline()
+                if not line:
+                    raise RuntimeError('s3rver did not start')
+                if 'listening on' in line:
+                    self.port = int(line.strip().rsplit(':', 1)[1])
+                    break
+        self.endpoint = 'http://127.0.0.1:%d' % self.port
+
+    def stop(self):
+        if self.kind == 'strict':
+            self.proc.stdin.close()
+        self.proc.terminate()
+        self.proc.wait(timeout=60)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def run_child(argv, stdin_text=None, own_figures=False):
+    """Runs argv; returns (wall seconds, cpu seconds of the child). With own_figures, the
+    child's own "seconds=… cpu=…" (lt-s3-bench --md5-first: the hashing before its clock
+    starts is left out)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.monotonic()
+    result = subprocess.run(argv, input=stdin_text, text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    wall = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if result.returncode != 0:
+        sys.exit('bench-s3: %s failed (%d): %s' % (argv[0], result.returncode,
+                                                   result.stderr[-2000:]))
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if own_figures:
+        fields = dict(f.split('=') for f in result.stdout.split())
+        return float(fields['seconds']), float(fields['cpu'])
+    return wall, cpu
+
+
+def ours(server, build_dir, files, prefix, md5_first=False):
+    argv = [os.path.join(build_dir, 'tests', 'lt-s3-bench'), '--endpoint', server.endpoint,
+            '--bucket', BUCKET, '--region', REGION, '--prefix', prefix,
+            '--concurrency', '4', '--part-size', '8', '--multipart-threshold', '64']
+    if md5_first:
+        argv.append('--md5-first')
+    return run_child(argv + files, '%s %s\n' % (server.key_id, server.secret),
+                     own_figures=md5_first)
+
+
+def curl(server, files, prefix, workdir):
+    config = os.path.join(workdir, 'curl-%s.cfg' % prefix.strip('/'))
+    with open(config, 'w') as f:
+        # The credentials stay out of argv (and of this output): curl reads them here.
+        f.write('user = "%s:%s"\n' % (server.key_id, server.secret))
+        for path in files:
+            f.write('upload-file = "%s"\nurl = "%s/%s/%s%s"\noutput = "/dev/null"\n'
+                    % (path, server.endpoint, BUCKET, prefix, os.path.basename(path)))
+    argv = ['curl', '--silent', '--show-error', '--fail', '--parallel', '--parallel-max', '4',
+            '--aws-sigv4', 'aws:amz:%s:s3' % REGION,
+            '-H', 'x-amz-content-sha256: UNSIGNED-PAYLOAD', '-K', config]
+    try:
+        return run_child(argv)
+    finally:
+        os.unlink(config)
+
+
+def make_files(directory, count, size):
+    paths = []
+    block = os.urandom(size)
+    for i in range(count):
+        path = os.path.join(directory, 'slice-%05d.ts' % i)
+        with open(path, 'wb') as f:
+            # Distinct contents per file, cheaply: a different 16-byte head on one random block.
+            f.write(secrets.token_bytes(16))
+            f.write(block[16:])
+        paths.append(path)
+    return paths
+
+
+def make_big(path, size):
+    chunk = os.urandom(8 * 1024 * 1024)
+    with open(path, 'wb') as f:
+        left = size
+        while left > 0:
+            n = min(left, len(chunk))
+            f.write(chunk[:n])
+            left -= n
+            chunk = chunk[1:] + chunk[:1]   # different parts, no repeated 8 MiB blocks
+    return path
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--build-dir', default=os.path.join(ROOT, '_build'))
+    parser.add_argument('--server', choices=['strict', 's3rver'], default='strict')
+    parser.add_argument('--small-count', type=int, default=1000)
+    parser.add_argument('--small-mb', type=int, default=4)
+    parser.add_argument('--big-mb', type=int, default=2048)
+    parser.add_argument('--repeat', type=int, default=1,
+                        help='rounds (clients alternate within a round); the best of each is '
+                             'reported: a shared machine is noisy')
+    args = parser.parse_args()
+
+    mb = 1000 * 1000
+    small_bytes = args.small_count * args.small_mb * mb
+    big_bytes = args.big_mb * 1024 * 1024
+    # Sources, plus one server copy at a time, plus a margin.
+    need = (small_bytes + big_bytes) * 2 + 2 * 1024 ** 3
+    free = shutil.disk_usage('/tmp').free
+    if free < need:
+        scale = free / need
+        args.small_count = max(10, int(args.small_count * scale))
+        args.big_mb = max(128, int(args.big_mb * scale))
+        print('NOTE: /tmp has %.1f GB free, %.1f GB needed: scaled down to %d x %d MB and '
+              'one %d MiB file' % (free / 1e9, need / 1e9, args.small_count, args.small_mb,
+                                   args.big_mb))
+        small_bytes = args.small_count * args.small_mb * mb
+        big_bytes = args.big_mb * 1024 * 1024
+
+    workdir = tempfile.mkdtemp(prefix='lt-bench-s3-', dir='/tmp')
+    try:
+        small_dir = os.path.join(workdir, 'small')
+        os.mkdir(small_dir)
+        small = make_files(small_dir, args.small_count, args.small_mb * mb)
+        big = [make_big(os.path.join(workdir, 'big.mp4'), big_bytes)]
+
+        rows = []
+        for name, files, total in (('(a) %d x %d MB' % (args.small_count, args.small_mb),
+                                    small, small_bytes),
+                                   ('(b) 1 x %d MiB' % args.big_mb, big, big_bytes)):
+            results = {}
+            for _ in range(args.repeat):
+                for tool in ('ours', 'ours-md5-known', 'curl'):
+                    server = Server(args.server)
+                    try:
+                        if tool == 'ours':
+                            wall, cpu = ours(server, args.build_dir, files, 'ours/')
+                        elif tool == 'ours-md5-known':
+                            wall, cpu = ours(server, args.build_dir, files, 'ours2/', True)
+                        else:
+                            wall, cpu = curl(server, files, 'curl/', workdir)
+                    finally:
+                        server.stop()
+                    result = (total / mb / wall, cpu / (total / 1e9), wall)
+                    if tool not in results or result[0] > results[tool][0]:
+                        results[tool] = result
+            rows.append((name, results))
+
+        print('S3 upload to a loopback %s server, 4 in flight (MB = 10^6 bytes), best of %d'
+              % (args.server, args.repeat))
+        print('"ours" hashes each body (Content-MD5) just before sending it; "ours, MD5 known"'
+              ' is given the MD5s\n(as a recorder hashing while it writes would) and its'
+              ' clock and CPU start after hashing.\ncurl sends no Content-MD5 at all.')
+        print('%-18s %-16s %9s %7s %10s' % ('case', 'client', 'MB/s', 'ratio', 'CPU s/GB'))
+        for name, r in rows:
+            for tool, label in (('ours', 'ours'), ('ours-md5-known', 'ours, MD5 known'),
+                                ('curl', 'curl')):
+                print('%-18s %-16s %9.1f %7.2f %10.2f' % (
+                    name, label, r[tool][0], r[tool][0] / r['curl'][0], r[tool][1]))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == '__main__':
+    main()
