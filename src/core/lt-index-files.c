@@ -271,14 +271,19 @@ create_job_free (gpointer data)
   g_free (job);
 }
 
+/* @shared: the text repeats from row to row (a bucket), so one copy serves them all; keys
+ * and paths are unique, and hashing them would only cost time. */
 static const char *
 column_text (sqlite3_stmt *stmt,
              int           column,
-             GStringChunk *chunk)
+             GStringChunk *chunk,
+             gboolean      shared)
 {
   const char *text = (const char *) sqlite3_column_text (stmt, column);
 
-  return text != NULL ? g_string_chunk_insert_const (chunk, text) : NULL;
+  if (text == NULL)
+    return NULL;
+  return shared ? g_string_chunk_insert_const (chunk, text) : g_string_chunk_insert (chunk, text);
 }
 
 static gboolean
@@ -299,7 +304,8 @@ read_slices (sqlite3       *db,
                           " WHERE stream_id = ? AND start_time_us >= ? AND start_time_us <= ?"
                           "   AND start_time_us + duration_us > ?"
                           "   AND state IN ('closed', 'uploaded')"
-                          " ORDER BY start_time_us, id",
+                          /* In the index's own order (rowid last): no sort. */
+                          " ORDER BY start_time_us, duration_us, id",
                           error);
   if (stmt == NULL)
     return FALSE;
@@ -314,9 +320,9 @@ read_slices (sqlite3       *db,
         .start_time_us = sqlite3_column_int64 (stmt, 1),
         .duration_us = sqlite3_column_int64 (stmt, 2),
         .discontinuity_seq = sqlite3_column_int64 (stmt, 3),
-        .bucket = column_text (stmt, 4, chunk),
-        .object_key = column_text (stmt, 5, chunk),
-        .local_path = column_text (stmt, 6, chunk),
+        .bucket = column_text (stmt, 4, chunk, TRUE),
+        .object_key = column_text (stmt, 5, chunk, FALSE),
+        .local_path = column_text (stmt, 6, chunk, FALSE),
         .width = sqlite3_column_int (stmt, 7),
         .height = sqlite3_column_int (stmt, 8),
       };
