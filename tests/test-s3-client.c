@@ -6,31 +6,18 @@
  * generated secret must never show up in any log, error or server output. */
 #include "config.h"
 
-#include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <libsoup/soup.h>
 
 #include "lt-s3-client.h"
+#include "lt-test-s3.h"
 #include "lt-test-utils.h"
 
 #define BUCKET "livetape-test"
+/* Requests in flight per client. */
+#define CONNECTIONS 4
 
-typedef struct
-{
-  const char  *name;
-  gboolean     strict;
-  GSubprocess *process;
-  char        *endpoint;
-  char        *control;          /* strict: base URL of the control endpoint */
-  char        *access_key_id;
-  char        *secret;
-  char        *data_dir;
-  char        *stderr_path;
-} Server;
-
-static Server strict_server = { .name = "strict", .strict = TRUE };
-static Server s3rver_server = { .name = "s3rver", .strict = FALSE };
+static LtTestS3Server strict_server = { .name = "strict", .strict = TRUE, .bucket = BUCKET };
+static LtTestS3Server s3rver_server = { .name = "s3rver", .strict = FALSE, .bucket = BUCKET };
 static GString *captured_logs;
 /* Requests the tests sign wrongly on purpose: the strict server counts them. */
 static guint expected_mismatches;
@@ -58,66 +45,6 @@ assert_no_secret (const char *text)
   if (text == NULL)
     return;
   g_assert_null (strstr (text, strict_server.secret));
-}
-
-static LtS3Client *
-make_client (Server     *server,
-             const char *bucket,
-             const char *secret,
-             guint       timeout_s)
-{
-  LtS3Config config = {
-    .endpoint = server->endpoint,
-    .region = "us-east-1",
-    .bucket = bucket != NULL ? bucket : BUCKET,
-    .path_style = TRUE,
-    .access_key_id = server->access_key_id,
-    .max_connections = 4,
-    .timeout_s = timeout_s,
-  };
-  g_autoptr(GError) error = NULL;
-  LtS3Client *client = lt_s3_client_new (&config, secret != NULL ? secret : server->secret,
-                                         &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (client);
-  return client;
-}
-
-static char *
-control (Server     *server,
-         const char *name,
-         const char *json)
-{
-  g_autoptr(SoupSession) session = soup_session_new_with_options ("proxy-resolver", NULL,
-                                                                  NULL);
-  g_autofree char *url = g_strdup_printf ("%s/__control/%s", server->control, name);
-  g_autoptr(SoupMessage) message = soup_message_new (json != NULL ? "POST" : "GET", url);
-  g_autoptr(GBytes) body = NULL;
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (server->strict);
-  if (json != NULL)
-    {
-      g_autoptr(GBytes) request = g_bytes_new (json, strlen (json));
-      soup_message_set_request_body_from_bytes (message, "application/json", request);
-    }
-  body = soup_session_send_and_read (session, message, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (soup_message_get_status (message), ==, 200);
-  return g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
-}
-
-static gint64
-stat_value (Server     *server,
-            const char *name)
-{
-  g_autofree char *json = control (server, "stats", NULL);
-  g_autofree char *needle = g_strdup_printf ("\"%s\": ", name);
-  const char *at = strstr (json, needle);
-
-  g_assert_nonnull (at);
-  return g_ascii_strtoll (at + strlen (needle), NULL, 10);
 }
 
 static char *
@@ -332,8 +259,8 @@ static const struct { const char *key; gboolean strict_only; } hostile_keys[] = 
 static void
 test_roundtrip (gconstpointer data)
 {
-  Server *server = (Server *) data;
-  g_autoptr(LtS3Client) client = make_client (server, NULL, NULL, 30);
+  LtTestS3Server *server = (LtTestS3Server *) data;
+  g_autoptr(LtS3Client) client = lt_test_s3_make_client (server, NULL, NULL, CONNECTIONS, 30);
   g_autofree char *dir = lt_test_make_temp_dir ();
   static const gsize sizes[] = { 0, 1, 1000, 20 * 1024 * 1024 };
 
@@ -395,8 +322,8 @@ test_roundtrip (gconstpointer data)
 static void
 test_put_bytes_head (gconstpointer data)
 {
-  Server *server = (Server *) data;
-  g_autoptr(LtS3Client) client = make_client (server, NULL, NULL, 30);
+  LtTestS3Server *server = (LtTestS3Server *) data;
+  g_autoptr(LtS3Client) client = lt_test_s3_make_client (server, NULL, NULL, CONNECTIONS, 30);
   g_autoptr(GBytes) bytes = g_bytes_new_static ("#EXTM3U\n", 8);
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GAsyncResult) head = NULL;
@@ -428,9 +355,10 @@ test_put_bytes_head (gconstpointer data)
 static void
 test_check_writable (gconstpointer data)
 {
-  Server *server = (Server *) data;
-  g_autoptr(LtS3Client) client = make_client (server, NULL, NULL, 30);
-  g_autoptr(LtS3Client) nowhere = make_client (server, "no-such-bucket-here", NULL, 30);
+  LtTestS3Server *server = (LtTestS3Server *) data;
+  g_autoptr(LtS3Client) client = lt_test_s3_make_client (server, NULL, NULL, CONNECTIONS, 30);
+  g_autoptr(LtS3Client) nowhere = lt_test_s3_make_client (server, "no-such-bucket-here", NULL,
+                                                          CONNECTIONS, 30);
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GAsyncResult) result2 = NULL;
   g_autoptr(GError) error = NULL;
@@ -450,8 +378,8 @@ test_check_writable (gconstpointer data)
 static void
 test_multipart (gconstpointer data)
 {
-  Server *server = (Server *) data;
-  g_autoptr(LtS3Client) client = make_client (server, NULL, NULL, 30);
+  LtTestS3Server *server = (LtTestS3Server *) data;
+  g_autoptr(LtS3Client) client = lt_test_s3_make_client (server, NULL, NULL, CONNECTIONS, 30);
   g_autofree char *dir = lt_test_make_temp_dir ();
   const goffset part_size = 5 * 1024 * 1024;
   const gsize size = 3 * part_size + 12345;
@@ -468,7 +396,7 @@ test_multipart (gconstpointer data)
   guint n_parts = 0;
 
   if (server->strict)
-    g_free (control (server, "config", "{\"page_size\": 2}"));
+    g_free (lt_test_s3_control (server, "config", "{\"page_size\": 2}"));
 
   upload_id = create_upload (client, key, &error);
   g_assert_no_error (error);
@@ -592,7 +520,7 @@ test_multipart (gconstpointer data)
     {
       delete_object (client, key, &error);
       g_assert_no_error (error);
-      g_free (control (server, "clear", "{}"));
+      g_free (lt_test_s3_control (server, "clear", "{}"));
     }
 }
 
@@ -605,7 +533,7 @@ static GError *put_small (LtS3Client *client,
 static void
 test_bad_credentials (gconstpointer data)
 {
-  Server *server = (Server *) data;
+  LtTestS3Server *server = (LtTestS3Server *) data;
   g_autoptr(GError) error = NULL;
 
   {
@@ -625,8 +553,8 @@ test_bad_credentials (gconstpointer data)
 
   if (server->strict)
     {
-      g_autoptr(LtS3Client) wrong_secret = make_client (server, NULL,
-                                                        "not-the-secret-0123456789", 30);
+      g_autoptr(LtS3Client) wrong_secret =
+        lt_test_s3_make_client (server, NULL, "not-the-secret-0123456789", CONNECTIONS, 30);
 
       /* A HEAD reply has no body: the status is all there is (403 → access denied). */
       g_assert_false (head_bucket (wrong_secret, &error));
@@ -666,7 +594,8 @@ put_small (LtS3Client *client,
 static void
 test_fault_statuses (void)
 {
-  g_autoptr(LtS3Client) client = make_client (&strict_server, NULL, NULL, 30);
+  g_autoptr(LtS3Client) client = lt_test_s3_make_client (&strict_server, NULL, NULL,
+                                                         CONNECTIONS, 30);
   static const struct { const char *fault; LtS3Error code; const char *s3_code; } cases[] = {
     { "{\"kind\": \"error\", \"status\": 500, \"code\": \"InternalError\"}", LT_S3_ERROR_TRANSIENT, "InternalError" },
     { "{\"kind\": \"error\", \"status\": 503, \"code\": \"SlowDown\"}", LT_S3_ERROR_TRANSIENT, "SlowDown" },
@@ -684,7 +613,7 @@ test_fault_statuses (void)
       g_autofree char *json = g_strdup_printf ("[%s]", cases[i].fault);
       g_autoptr(GError) error = NULL;
 
-      g_free (control (&strict_server, "faults", json));
+      g_free (lt_test_s3_control (&strict_server, "faults", json));
       error = put_small (client, "fault/status");
       g_assert_error (error, LT_S3_ERROR, (gint) cases[i].code);
       g_assert_cmpstr (lt_s3_error_get_s3_code (error), ==, cases[i].s3_code);
@@ -702,19 +631,20 @@ test_fault_statuses (void)
 static void
 test_fault_storm (void)
 {
-  g_autoptr(LtS3Client) client = make_client (&strict_server, NULL, NULL, 30);
+  g_autoptr(LtS3Client) client = lt_test_s3_make_client (&strict_server, NULL, NULL,
+                                                         CONNECTIONS, 30);
   g_autofree char *dir = lt_test_make_temp_dir ();
   g_autofree char *path = write_random_file (dir, "storm", 300000);
   g_autofree char *md5 = file_md5 (path);
   g_autofree char *etag = NULL;
   guint attempts = 0;
 
-  g_free (control (&strict_server, "faults",
-                   "[{\"kind\": \"error\", \"status\": 503, \"code\": \"SlowDown\"},"
-                   " {\"kind\": \"error\", \"status\": 500},"
-                   " {\"kind\": \"error\", \"status\": 503},"
-                   " {\"kind\": \"error\", \"status\": 502},"
-                   " {\"kind\": \"error\", \"status\": 429, \"code\": \"SlowDown\"}]"));
+  g_free (lt_test_s3_control (&strict_server, "faults",
+                              "[{\"kind\": \"error\", \"status\": 503, \"code\": \"SlowDown\"},"
+                              " {\"kind\": \"error\", \"status\": 500},"
+                              " {\"kind\": \"error\", \"status\": 503},"
+                              " {\"kind\": \"error\", \"status\": 502},"
+                              " {\"kind\": \"error\", \"status\": 429, \"code\": \"SlowDown\"}]"));
   while (etag == NULL)
     {
       g_autoptr(GError) error = NULL;
@@ -735,7 +665,8 @@ test_fault_storm (void)
 static void
 test_fault_reset (void)
 {
-  g_autoptr(LtS3Client) client = make_client (&strict_server, NULL, NULL, 30);
+  g_autoptr(LtS3Client) client = lt_test_s3_make_client (&strict_server, NULL, NULL,
+                                                         CONNECTIONS, 30);
   g_autofree char *dir = lt_test_make_temp_dir ();
   g_autofree char *path = write_random_file (dir, "reset", 3 * 1024 * 1024);
   g_autofree char *back = g_build_filename (dir, "reset-back", NULL);
@@ -748,7 +679,8 @@ test_fault_reset (void)
       g_autoptr(GError) error = NULL;
       g_autofree char *etag = NULL;
 
-      g_free (control (&strict_server, "faults", "[{\"kind\": \"reset\", \"method\": \"PUT\"}]"));
+      g_free (lt_test_s3_control (&strict_server, "faults",
+                                  "[{\"kind\": \"reset\", \"method\": \"PUT\"}]"));
       etag = put_file (client, "fault/reset.ts", path, &error);
       g_assert_error (error, LT_S3_ERROR, LT_S3_ERROR_TRANSIENT);
       g_assert_null (etag);
@@ -769,12 +701,13 @@ test_fault_reset (void)
 static void
 test_fault_hang (void)
 {
-  g_autoptr(LtS3Client) client = make_client (&strict_server, NULL, NULL, 2);
+  g_autoptr(LtS3Client) client = lt_test_s3_make_client (&strict_server, NULL, NULL,
+                                                         CONNECTIONS, 2);
   g_autoptr(GError) error = NULL;
   gint64 start = g_get_monotonic_time ();
   gint64 elapsed;
 
-  g_free (control (&strict_server, "faults", "[{\"kind\": \"hang\"}]"));
+  g_free (lt_test_s3_control (&strict_server, "faults", "[{\"kind\": \"hang\"}]"));
   error = put_small (client, "fault/hang");
   elapsed = g_get_monotonic_time () - start;
   g_assert_error (error, LT_S3_ERROR, LT_S3_ERROR_TRANSIENT);
@@ -790,7 +723,8 @@ test_fault_hang (void)
 static void
 test_fault_wrong_etag (void)
 {
-  g_autoptr(LtS3Client) client = make_client (&strict_server, NULL, NULL, 30);
+  g_autoptr(LtS3Client) client = lt_test_s3_make_client (&strict_server, NULL, NULL,
+                                                         CONNECTIONS, 30);
   g_autofree char *dir = lt_test_make_temp_dir ();
   g_autofree char *path = write_random_file (dir, "etag", 6 * 1024 * 1024);
   g_autoptr(GError) error = NULL;
@@ -798,7 +732,7 @@ test_fault_wrong_etag (void)
   g_autofree char *upload_id = NULL;
   g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func ((GDestroyNotify) lt_s3_part_free);
 
-  g_free (control (&strict_server, "faults", "[{\"kind\": \"wrong_etag\"}]"));
+  g_free (lt_test_s3_control (&strict_server, "faults", "[{\"kind\": \"wrong_etag\"}]"));
   etag = put_file (client, "fault/etag.ts", path, &error);
   g_assert_error (error, LT_S3_ERROR, LT_S3_ERROR_BAD_DIGEST);
   g_assert_null (etag);
@@ -806,7 +740,7 @@ test_fault_wrong_etag (void)
 
   upload_id = create_upload (client, "fault/etag-multi.mp4", &error);
   g_assert_no_error (error);
-  g_free (control (&strict_server, "faults", "[{\"kind\": \"wrong_etag\"}]"));
+  g_free (lt_test_s3_control (&strict_server, "faults", "[{\"kind\": \"wrong_etag\"}]"));
   etag = upload_part (client, "fault/etag-multi.mp4", upload_id, 1, path, 0, 5 * 1024 * 1024,
                       &error);
   g_assert_error (error, LT_S3_ERROR, LT_S3_ERROR_BAD_DIGEST);
@@ -821,7 +755,7 @@ test_fault_wrong_etag (void)
       g_assert_no_error (error);
       g_ptr_array_add (parts, lt_s3_part_new (n, part, (guint64) length));
     }
-  g_free (control (&strict_server, "faults", "[{\"kind\": \"wrong_etag\"}]"));
+  g_free (lt_test_s3_control (&strict_server, "faults", "[{\"kind\": \"wrong_etag\"}]"));
   etag = complete_upload (client, "fault/etag-multi.mp4", upload_id, parts, &error);
   g_assert_error (error, LT_S3_ERROR, LT_S3_ERROR_BAD_DIGEST);
   g_assert_null (etag);
@@ -830,13 +764,14 @@ test_fault_wrong_etag (void)
 static void
 test_fault_skew (void)
 {
-  g_autoptr(LtS3Client) client = make_client (&strict_server, NULL, NULL, 30);
+  g_autoptr(LtS3Client) client = lt_test_s3_make_client (&strict_server, NULL, NULL,
+                                                         CONNECTIONS, 30);
   g_autoptr(GError) error = NULL;
   gint64 now;
   gint64 offset;
 
   /* The server's clock runs an hour and a bit ahead. */
-  g_free (control (&strict_server, "skew", "{\"seconds\": 4000}"));
+  g_free (lt_test_s3_control (&strict_server, "skew", "{\"seconds\": 4000}"));
   error = put_small (client, "fault/skew");
   g_assert_error (error, LT_S3_ERROR, LT_S3_ERROR_CLOCK_SKEW);
   g_assert_true (lt_s3_error_is_retryable (error));
@@ -853,7 +788,7 @@ test_fault_skew (void)
   error = put_small (client, "fault/skew");
   g_assert_no_error (error);
 
-  g_free (control (&strict_server, "clear", "{}"));
+  g_free (lt_test_s3_control (&strict_server, "clear", "{}"));
   lt_s3_client_set_clock_offset (client, 0);
   error = put_small (client, "fault/skew");
   g_assert_no_error (error);
@@ -882,7 +817,8 @@ progress_cb (guint64  sent,
 static void
 test_bandwidth_progress (void)
 {
-  g_autoptr(LtS3Client) client = make_client (&strict_server, NULL, NULL, 30);
+  g_autoptr(LtS3Client) client = lt_test_s3_make_client (&strict_server, NULL, NULL,
+                                                         CONNECTIONS, 30);
   g_autoptr(LtS3Bandwidth) bandwidth = lt_s3_bandwidth_new (1024 * 1024);
   g_autofree char *dir = lt_test_make_temp_dir ();
   const gsize size = 3 * 1024 * 1024;
@@ -920,7 +856,8 @@ test_bandwidth_progress (void)
 static void
 test_cancel (void)
 {
-  g_autoptr(LtS3Client) client = make_client (&strict_server, NULL, NULL, 30);
+  g_autoptr(LtS3Client) client = lt_test_s3_make_client (&strict_server, NULL, NULL,
+                                                         CONNECTIONS, 30);
   g_autoptr(LtS3Bandwidth) bandwidth = lt_s3_bandwidth_new (256 * 1024);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autofree char *dir = lt_test_make_temp_dir ();
@@ -1009,9 +946,9 @@ test_invalid_config (void)
 static void
 test_zz_verification_summary (void)
 {
-  gint64 verified = stat_value (&strict_server, "verified");
-  gint64 mismatches = stat_value (&strict_server, "signature_mismatches");
-  gint64 md5_checked = stat_value (&strict_server, "md5_checked");
+  gint64 verified = lt_test_s3_stat (&strict_server, "verified");
+  gint64 mismatches = lt_test_s3_stat (&strict_server, "signature_mismatches");
+  gint64 md5_checked = lt_test_s3_stat (&strict_server, "md5_checked");
 
   g_test_message ("strict server: %" G_GINT64_FORMAT " requests verified by botocore, %"
                   G_GINT64_FORMAT " mismatches (%u expected), %" G_GINT64_FORMAT
@@ -1023,159 +960,19 @@ test_zz_verification_summary (void)
   assert_no_secret (captured_logs->str);
 }
 
-/* ---- servers ----------------------------------------------------------------------------- */
-
-static char *
-read_line (GSubprocess *process)
-{
-  GInputStream *out = g_subprocess_get_stdout_pipe (process);
-  GString *line = g_string_new (NULL);
-  char c;
-
-  while (g_input_stream_read (out, &c, 1, NULL, NULL) == 1)
-    {
-      if (c == '\n')
-        {
-          if (line->len > 0)
-            break;
-          continue;
-        }
-      g_string_append_c (line, c);
-    }
-  return g_string_free (line, FALSE);
-}
-
-/* A test that fails aborts without its cleanup: the servers must not outlive it. (The
- * strict server also stops when its stdin, our pipe, closes.) */
-static void
-die_with_parent (gpointer user_data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
-
-static void
-start_strict (Server *server)
-{
-  const char *source_root = g_getenv ("LT_SOURCE_ROOT");
-  g_autofree char *script = NULL;
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *credentials = NULL;
-  g_autofree char *line = NULL;
-  guint8 random[24];
-
-  g_assert_nonnull (source_root);
-  script = g_build_filename (source_root, "tests", "integration", "s3strict.py", NULL);
-  server->access_key_id = g_strdup_printf ("LTTEST%08X", g_random_int ());
-  for (guint i = 0; i < sizeof random; i++)
-    random[i] = (guint8) g_random_int ();
-  server->secret = g_base64_encode (random, sizeof random);
-  server->data_dir = g_dir_make_tmp ("lt-s3strict-XXXXXX", &error);
-  g_assert_no_error (error);
-  server->stderr_path = g_build_filename (server->data_dir, "stderr.log", NULL);
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE
-                                        | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  g_subprocess_launcher_set_stderr_file_path (launcher, server->stderr_path);
-  server->process = g_subprocess_launcher_spawn (launcher, &error, "python3", script,
-                                                 "--bucket", BUCKET, NULL);
-  g_assert_no_error (error);
-  /* The secret goes over a pipe, never on a command line. */
-  credentials = g_strdup_printf ("%s %s\n", server->access_key_id, server->secret);
-  g_output_stream_write_all (g_subprocess_get_stdin_pipe (server->process), credentials,
-                             strlen (credentials), NULL, NULL, &error);
-  g_assert_no_error (error);
-  explicit_bzero (credentials, strlen (credentials));
-  line = read_line (server->process);
-  g_assert_true (g_str_has_prefix (line, "PORT "));
-  server->endpoint = g_strdup_printf ("http://127.0.0.1:%s", line + 5);
-  server->control = g_strdup (server->endpoint);
-}
-
-static void
-start_s3rver (Server *server)
-{
-  const char *node_bin = g_getenv ("LT_NODE_BIN");
-  g_autofree char *s3rver = NULL;
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *line = NULL;
-  const char *colon;
-
-  g_assert_nonnull (node_bin);
-  s3rver = g_build_filename (node_bin, "s3rver", NULL);
-  g_assert_true (g_file_test (s3rver, G_FILE_TEST_IS_EXECUTABLE));
-  /* s3rver has one fixed account. */
-  server->access_key_id = g_strdup ("S3RVER");
-  server->secret = g_strdup ("S3RVER");
-  server->data_dir = g_dir_make_tmp ("lt-s3rver-XXXXXX", &error);
-  g_assert_no_error (error);
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                                        | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  server->process = g_subprocess_launcher_spawn (launcher, &error, s3rver, "-d",
-                                                 server->data_dir, "-a", "127.0.0.1", "-p", "0",
-                                                 "--configure-bucket", BUCKET,
-                                                 "--no-vhost-buckets", NULL);
-  g_assert_no_error (error);
-  line = read_line (server->process);
-  g_assert_true (g_str_has_prefix (line, "S3rver listening on "));
-  colon = strrchr (line, ':');
-  g_assert_nonnull (colon);
-  server->endpoint = g_strdup_printf ("http://127.0.0.1:%s", colon + 1);
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GSubprocess) rm = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, NULL, "rm", "-rf",
-                                                path, NULL);
-
-  if (rm != NULL)
-    g_subprocess_wait (rm, NULL, NULL);
-}
-
-static void
-stop_server (Server *server)
-{
-  if (server->process != NULL)
-    {
-      g_subprocess_send_signal (server->process, SIGTERM);
-      g_subprocess_wait (server->process, NULL, NULL);
-    }
-  if (server->strict && server->stderr_path != NULL)
-    {
-      g_autofree char *log = NULL;
-
-      /* The server's own output must not hold the secret either. */
-      if (g_file_get_contents (server->stderr_path, &log, NULL, NULL))
-        assert_no_secret (log);
-    }
-  if (server->data_dir != NULL)
-    remove_tree (server->data_dir);
-  g_clear_object (&server->process);
-  g_clear_pointer (&server->endpoint, g_free);
-  g_clear_pointer (&server->control, g_free);
-  g_clear_pointer (&server->access_key_id, g_free);
-  g_clear_pointer (&server->data_dir, g_free);
-  g_clear_pointer (&server->stderr_path, g_free);
-}
-
 int
 main (int    argc,
       char **argv)
 {
-  Server *servers[] = { &s3rver_server, &strict_server };
+  LtTestS3Server *servers[] = { &s3rver_server, &strict_server };
   int status;
 
   lt_test_init (&argc, &argv);
   captured_logs = g_string_new (NULL);
   g_log_set_writer_func (capture_log_writer, NULL, NULL);
 
-  start_strict (&strict_server);
-  start_s3rver (&s3rver_server);
+  lt_test_s3_server_start (&strict_server);
+  lt_test_s3_server_start (&s3rver_server);
 
   g_test_add_func ("/s3-client/error-xml", test_error_xml);
   g_test_add_func ("/s3-client/backoff", test_backoff);
@@ -1207,10 +1004,8 @@ main (int    argc,
 
   status = g_test_run ();
 
-  stop_server (&s3rver_server);
-  stop_server (&strict_server);
-  g_clear_pointer (&strict_server.secret, g_free);
-  g_clear_pointer (&s3rver_server.secret, g_free);
+  lt_test_s3_server_stop (&s3rver_server);
+  lt_test_s3_server_stop (&strict_server);
   g_string_free (captured_logs, TRUE);
   return status;
 }

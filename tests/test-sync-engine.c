@@ -8,10 +8,8 @@
  * upload (keep 0 here). */
 #include "config.h"
 
-#include <signal.h>
 #include <string.h>
 #include <glib/gstdio.h>
-#include <libsoup/soup.h>
 
 #include "lt-catalog.h"
 #include "lt-index-files.h"
@@ -19,201 +17,32 @@
 #include "lt-storage-targets.h"
 #include "lt-s3-client.h"
 #include "lt-sync-engine.h"
+#include "lt-test-s3.h"
 #include "lt-test-utils.h"
 
 #define BUCKET "livetape-sync"
 #define TARGET "s3t"
 #define MIB (1024 * 1024)
+/* Requests in flight per client. */
+#define CONNECTIONS 8
 
-typedef struct
-{
-  const char  *name;
-  gboolean     strict;
-  GSubprocess *process;
-  char        *endpoint;
-  char        *access_key_id;
-  char        *secret;
-  char        *data_dir;
-} Server;
-
-static Server strict_server = { .name = "strict", .strict = TRUE };
-static Server s3rver_server = { .name = "s3rver", .strict = FALSE };
-
-/* ---- servers (as in test-s3-client.c) ---- */
-
-static char *
-read_line (GSubprocess *process)
-{
-  GInputStream *out = g_subprocess_get_stdout_pipe (process);
-  GString *line = g_string_new (NULL);
-  char c;
-
-  while (g_input_stream_read (out, &c, 1, NULL, NULL) == 1)
-    {
-      if (c == '\n')
-        {
-          if (line->len > 0)
-            break;
-          continue;
-        }
-      g_string_append_c (line, c);
-    }
-  return g_string_free (line, FALSE);
-}
-
-static void
-start_strict (Server *server)
-{
-  const char *source_root = g_getenv ("LT_SOURCE_ROOT");
-  g_autofree char *script = NULL;
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *credentials = NULL;
-  g_autofree char *line = NULL;
-  guint8 random[24];
-
-  g_assert_nonnull (source_root);
-  script = g_build_filename (source_root, "tests", "integration", "s3strict.py", NULL);
-  server->access_key_id = g_strdup_printf ("LTSYNC%08X", g_random_int ());
-  for (guint i = 0; i < sizeof random; i++)
-    random[i] = (guint8) g_random_int ();
-  server->secret = g_base64_encode (random, sizeof random);
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE
-                                        | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  server->process = g_subprocess_launcher_spawn (launcher, &error, "python3", script,
-                                                 "--bucket", BUCKET, NULL);
-  g_assert_no_error (error);
-  credentials = g_strdup_printf ("%s %s\n", server->access_key_id, server->secret);
-  g_output_stream_write_all (g_subprocess_get_stdin_pipe (server->process), credentials,
-                             strlen (credentials), NULL, NULL, &error);
-  g_assert_no_error (error);
-  line = read_line (server->process);
-  g_assert_true (g_str_has_prefix (line, "PORT "));
-  server->endpoint = g_strdup_printf ("http://127.0.0.1:%s", line + 5);
-}
-
-static void
-start_s3rver (Server *server)
-{
-  const char *node_bin = g_getenv ("LT_NODE_BIN");
-  g_autofree char *s3rver = NULL;
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *line = NULL;
-  const char *colon;
-
-  g_assert_nonnull (node_bin);
-  s3rver = g_build_filename (node_bin, "s3rver", NULL);
-  g_assert_true (g_file_test (s3rver, G_FILE_TEST_IS_EXECUTABLE));
-  server->access_key_id = g_strdup ("S3RVER");
-  server->secret = g_strdup ("S3RVER");
-  server->data_dir = g_dir_make_tmp ("lt-sync-s3rver-XXXXXX", &error);
-  g_assert_no_error (error);
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                                        | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-  server->process = g_subprocess_launcher_spawn (launcher, &error, s3rver, "-d",
-                                                 server->data_dir, "-a", "127.0.0.1", "-p", "0",
-                                                 "--configure-bucket", BUCKET,
-                                                 "--no-vhost-buckets", NULL);
-  g_assert_no_error (error);
-  line = read_line (server->process);
-  g_assert_true (g_str_has_prefix (line, "S3rver listening on "));
-  colon = strrchr (line, ':');
-  g_assert_nonnull (colon);
-  server->endpoint = g_strdup_printf ("http://127.0.0.1:%s", colon + 1);
-}
-
-static void
-stop_server (Server *server)
-{
-  if (server->process != NULL)
-    {
-      g_subprocess_send_signal (server->process, SIGTERM);
-      g_subprocess_wait (server->process, NULL, NULL);
-    }
-  if (server->data_dir != NULL)
-    {
-      g_autoptr(GSubprocess) rm = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, NULL, "rm", "-rf",
-                                                    server->data_dir, NULL);
-      if (rm != NULL)
-        g_subprocess_wait (rm, NULL, NULL);
-    }
-  g_clear_object (&server->process);
-  g_clear_pointer (&server->endpoint, g_free);
-  g_clear_pointer (&server->access_key_id, g_free);
-  g_clear_pointer (&server->secret, g_free);
-  g_clear_pointer (&server->data_dir, g_free);
-}
-
-static char *
-control (const char *name,
-         const char *json)
-{
-  /* No proxy resolver: loopback, and no desktop proxy schema in the test environment. */
-  g_autoptr(SoupSession) session = soup_session_new_with_options ("proxy-resolver", NULL, NULL);
-  g_autofree char *url = g_strdup_printf ("%s/__control/%s", strict_server.endpoint, name);
-  g_autoptr(SoupMessage) message = soup_message_new (json != NULL ? "POST" : "GET", url);
-  g_autoptr(GBytes) body = NULL;
-  g_autoptr(GError) error = NULL;
-
-  if (json != NULL)
-    {
-      g_autoptr(GBytes) request = g_bytes_new (json, strlen (json));
-      soup_message_set_request_body_from_bytes (message, "application/json", request);
-    }
-  body = soup_session_send_and_read (session, message, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (soup_message_get_status (message), ==, 200);
-  return g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
-}
-
-static gint64
-stat_value (const char *name)
-{
-  g_autofree char *json = control ("stats", NULL);
-  g_autofree char *needle = g_strdup_printf ("\"%s\": ", name);
-  const char *at = strstr (json, needle);
-
-  g_assert_nonnull (at);
-  return g_ascii_strtoll (at + strlen (needle), NULL, 10);
-}
-
-static LtS3Client *
-make_client (Server     *server,
-             const char *secret,
-             guint       timeout_s)
-{
-  LtS3Config config = {
-    .endpoint = server->endpoint,
-    .region = "us-east-1",
-    .bucket = BUCKET,
-    .path_style = TRUE,
-    .access_key_id = server->access_key_id,
-    .max_connections = 8,
-    .timeout_s = timeout_s,
-  };
-  g_autoptr(GError) error = NULL;
-  LtS3Client *client = lt_s3_client_new (&config, secret != NULL ? secret : server->secret,
-                                         &error);
-
-  g_assert_no_error (error);
-  return client;
-}
+static LtTestS3Server strict_server = { .name = "strict", .strict = TRUE, .bucket = BUCKET };
+static LtTestS3Server s3rver_server = { .name = "s3rver", .strict = FALSE, .bucket = BUCKET };
 
 /* ---- fixture ---- */
 
 typedef struct
 {
-  Server       *server;
-  char         *dir;
-  LtCatalog    *catalog;
-  LtSyncEngine *engine;
-  LtS3Client   *client;
-  GHashTable   *md5s;        /* key → expected hex MD5 */
-  GHashTable   *paths;       /* key → spool path */
-  GPtrArray    *done_order;  /* keys in "row-done" order */
-  guint         failing;
-  char         *failing_message;
+  LtTestS3Server *server;
+  char           *dir;
+  LtCatalog      *catalog;
+  LtSyncEngine   *engine;
+  LtS3Client     *client;
+  GHashTable     *md5s;        /* key → expected hex MD5 */
+  GHashTable     *paths;       /* key → spool path */
+  GPtrArray      *done_order;  /* keys in "row-done" order */
+  guint           failing;
+  char           *failing_message;
 } Fixture;
 
 static void
@@ -250,7 +79,7 @@ make_engine_with_targets (Fixture *fx,
   lt_sync_engine_set_backoff_scale (engine, 0.02);
   lt_sync_engine_set_multipart_threshold (engine, 16 * MIB);
   g_clear_object (&fx->client);
-  fx->client = make_client (fx->server, NULL, timeout_s);
+  fx->client = lt_test_s3_make_client (fx->server, NULL, NULL, CONNECTIONS, timeout_s);
   lt_sync_engine_set_target_client (engine, TARGET, G_OBJECT (fx->client));
   g_signal_connect (engine, "row-done", G_CALLBACK (row_done_cb), fx);
   g_signal_connect (engine, "target-failing", G_CALLBACK (target_failing_cb), fx);
@@ -271,7 +100,7 @@ fixture_setup (Fixture       *fx,
   g_autofree char *db = NULL;
   g_autoptr(GError) error = NULL;
 
-  fx->server = (Server *) data;
+  fx->server = (LtTestS3Server *) data;
   fx->dir = lt_test_make_temp_dir ();
   db = g_build_filename (fx->dir, "catalog.db", NULL);
   fx->catalog = lt_catalog_new (db);
@@ -282,7 +111,7 @@ fixture_setup (Fixture       *fx,
   fx->done_order = g_ptr_array_new_with_free_func (g_free);
   fx->engine = make_engine (fx, 3);
   if (fx->server->strict)
-    g_free (control ("clear", "{}"));
+    g_free (lt_test_s3_control (&strict_server, "clear", "{}"));
 }
 
 static void
@@ -301,7 +130,7 @@ fixture_teardown (Fixture       *fx,
   g_free (fx->failing_message);
   g_free (fx->dir);
   if (fx->server->strict)
-    g_free (control ("clear", "{}"));
+    g_free (lt_test_s3_control (&strict_server, "clear", "{}"));
 }
 
 /* Writes @size random bytes as the spool copy of @key. */
@@ -454,12 +283,12 @@ get_cb (GObject      *source,
 static void
 assert_all_stored (Fixture *fx)
 {
-  g_autoptr(LtS3Client) reader = make_client (fx->server, NULL, 30);
+  g_autoptr(LtS3Client) reader = lt_test_s3_make_client (fx->server, NULL, NULL, CONNECTIONS, 30);
   GHashTableIter iter;
   gpointer key, value;
 
   if (fx->server->strict)
-    g_free (control ("clear", "{}"));
+    g_free (lt_test_s3_control (&strict_server, "clear", "{}"));
   g_hash_table_iter_init (&iter, fx->md5s);
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
@@ -605,7 +434,7 @@ test_storm (Fixture       *fx,
       g_string_append_printf (faults, "%s%s", i > 0 ? "," : "", kinds[i % 3]);
     }
   g_string_append (faults, "]");
-  g_free (control ("faults", faults->str));
+  g_free (lt_test_s3_control (&strict_server, "faults", faults->str));
   g_string_free (faults, TRUE);
 
   lt_sync_engine_start (fx->engine);
@@ -613,7 +442,7 @@ test_storm (Fixture       *fx,
   g_free (spool_file (fx, "storm/big.flv", 20 * MIB + 7));
   enqueue (fx, "storm/big.flv", LT_SYNC_KIND_FILE, 0);
   finish_and_check (fx, 120000);
-  g_assert_cmpint (stat_value ("faults_pending"), ==, 0);
+  g_assert_cmpint (lt_test_s3_stat (&strict_server, "faults_pending"), ==, 0);
   g_assert_cmpint (query_int (fx, "SELECT count(*) FROM upload_parts"), ==, 0);
 }
 
@@ -623,11 +452,12 @@ static void
 test_hang (Fixture       *fx,
            gconstpointer  data)
 {
-  g_free (control ("faults", "[{\"kind\": \"hang\", \"method\": \"PUT\"}]"));
+  g_free (lt_test_s3_control (&strict_server, "faults",
+                              "[{\"kind\": \"hang\", \"method\": \"PUT\"}]"));
   lt_sync_engine_start (fx->engine);
   queue_slices (fx, 2, 64 * 1024);
   finish_and_check (fx, 60000);
-  g_assert_cmpint (stat_value ("faults_pending"), ==, 0);
+  g_assert_cmpint (lt_test_s3_stat (&strict_server, "faults_pending"), ==, 0);
 }
 
 /* A wrong ETag is never recorded as done: the upload is sent again. */
@@ -635,14 +465,15 @@ static void
 test_wrong_etag (Fixture       *fx,
                  gconstpointer  data)
 {
-  g_free (control ("faults", "[{\"kind\": \"wrong_etag\", \"method\": \"PUT\"},"
-                             " {\"kind\": \"wrong_etag\", \"method\": \"POST\"}]"));
+  g_free (lt_test_s3_control (&strict_server, "faults",
+                              "[{\"kind\": \"wrong_etag\", \"method\": \"PUT\"},"
+                              " {\"kind\": \"wrong_etag\", \"method\": \"POST\"}]"));
   lt_sync_engine_start (fx->engine);
   queue_slices (fx, 1, 100 * 1024);
   g_free (spool_file (fx, "etag/big.mp4", 17 * MIB));
   enqueue (fx, "etag/big.mp4", LT_SYNC_KIND_FILE, 0);
   finish_and_check (fx, 60000);
-  g_assert_cmpint (stat_value ("faults_pending"), ==, 0);
+  g_assert_cmpint (lt_test_s3_stat (&strict_server, "faults_pending"), ==, 0);
   /* Both wrong ETags were served, and each object was recorded done once, with the
    * right bytes (finish_and_check read them back). */
   g_assert_cmpuint (fx->done_order->len, ==, 2);
@@ -653,12 +484,12 @@ static void
 test_skew (Fixture       *fx,
            gconstpointer  data)
 {
-  g_free (control ("skew", "{\"seconds\": 3600}"));
+  g_free (lt_test_s3_control (&strict_server, "skew", "{\"seconds\": 3600}"));
   lt_sync_engine_start (fx->engine);
   queue_slices (fx, 3, 50 * 1024);
   finish_and_check (fx, 30000);
   g_assert_cmpint (ABS (lt_s3_client_get_clock_offset (fx->client) - 3600), <=, 5);
-  g_assert_cmpint (stat_value ("skew_rejected"), >=, 1);
+  g_assert_cmpint (lt_test_s3_stat (&strict_server, "skew_rejected"), >=, 1);
 }
 
 /* A wrong secret: the target stops with a message, nothing is marked done, the spool
@@ -667,7 +498,8 @@ static void
 test_denied (Fixture       *fx,
              gconstpointer  data)
 {
-  g_autoptr(LtS3Client) bad = make_client (fx->server, "not-the-secret", 3);
+  g_autoptr(LtS3Client) bad = lt_test_s3_make_client (fx->server, NULL, "not-the-secret",
+                                                      CONNECTIONS, 3);
   g_autoptr(LtSyncTargetStatus) status = NULL;
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
@@ -795,11 +627,11 @@ test_resume (Fixture       *fx,
   g_assert_cmpint (query_int (fx, "SELECT count(*) FROM upload_outbox WHERE state = 'uploading'"),
                    ==, 0);
 
-  requests_before = stat_value ("requests");
+  requests_before = lt_test_s3_stat (&strict_server, "requests");
   fx->engine = make_engine (fx, 3);
   lt_sync_engine_start (fx->engine);
   finish_and_check (fx, 60000);
-  requests_after = stat_value ("requests");
+  requests_after = lt_test_s3_stat (&strict_server, "requests");
   /* List uploads, abort the orphan, list parts, the missing parts, complete — and the
    * read-back GET of finish_and_check (after "clear", which does not reset counts). */
   g_assert_cmpint (requests_after - requests_before, <=, 4 + (n_parts - stored_parts) + 1 + 1);
@@ -997,7 +829,7 @@ test_recording_hooks (Fixture       *fx,
     LtIndexFileRequest request = { 0, };
     g_autoptr(GAsyncResult) result = NULL;
     g_autoptr(LtIndexFile) index = NULL;
-    g_autoptr(LtS3Client) reader = make_client (fx->server, NULL, 30);
+    g_autoptr(LtS3Client) reader = lt_test_s3_make_client (fx->server, NULL, NULL, CONNECTIONS, 30);
     g_autofree char *dest_path = g_build_filename (fx->dir, "index-readback", NULL);
     g_autoptr(GFile) dest = g_file_new_for_path (dest_path);
     g_autofree char *prefix = g_strdup_printf ("%s/%s/", fx->server->endpoint, BUCKET);
@@ -1043,12 +875,12 @@ int
 main (int    argc,
       char **argv)
 {
-  Server *servers[] = { &s3rver_server, &strict_server };
+  LtTestS3Server *servers[] = { &s3rver_server, &strict_server };
   int status;
 
   lt_test_init (&argc, &argv);
-  start_strict (&strict_server);
-  start_s3rver (&s3rver_server);
+  lt_test_s3_server_start (&strict_server);
+  lt_test_s3_server_start (&s3rver_server);
 
   for (guint i = 0; i < G_N_ELEMENTS (servers); i++)
     {
@@ -1078,7 +910,7 @@ main (int    argc,
 
   status = g_test_run ();
 
-  stop_server (&s3rver_server);
-  stop_server (&strict_server);
+  lt_test_s3_server_stop (&s3rver_server);
+  lt_test_s3_server_stop (&strict_server);
   return status;
 }

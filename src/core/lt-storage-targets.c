@@ -1167,6 +1167,43 @@ catalog_failure (GError     *error,
   return out;
 }
 
+/* Whether the catalog job of an update, remove or pause succeeded. When it did not, the
+ * running operation ends with its error: NOT_FOUND (by name) when the row went meanwhile,
+ * FAILED with @context otherwise. */
+static gboolean
+target_job_succeeded (LtStorageTargets *self,
+                      GObject          *source,
+                      GAsyncResult     *result,
+                      const char       *context)
+{
+  Op *op = running_op (self);
+  GError *error = NULL;
+
+  if (lt_catalog_run_finish (LT_CATALOG (source), result, &error) != NULL)
+    return TRUE;
+  if (g_error_matches (error, LT_CATALOG_ERROR, LT_CATALOG_ERROR_NOT_FOUND))
+    {
+      g_clear_error (&error);
+      return_error (self, not_found_error (op->target->name));
+    }
+  else
+    return_error (self, catalog_failure (error, context));
+  return FALSE;
+}
+
+/* The position of the running operation's target; when it is gone, the operation ends with
+ * NOT_FOUND and FALSE comes back. */
+static gboolean
+find_target (LtStorageTargets *self,
+             Op               *op,
+             guint            *position)
+{
+  if (find_name (self, op->target->name, position))
+    return TRUE;
+  return_error (self, not_found_error (op->target->name));
+  return FALSE;
+}
+
 static char *
 secret_label (LtStorageTarget *target)
 {
@@ -1394,20 +1431,10 @@ updated_cb (GObject      *source,
 {
   g_autoptr(LtStorageTargets) self = user_data;
   Op *op = running_op (self);
-  GError *error = NULL;
   guint position;
 
-  if (lt_catalog_run_finish (LT_CATALOG (source), result, &error) == NULL)
-    {
-      if (g_error_matches (error, LT_CATALOG_ERROR, LT_CATALOG_ERROR_NOT_FOUND))
-        {
-          g_clear_error (&error);
-          return_error (self, not_found_error (op->target->name));
-        }
-      else
-        return_error (self, catalog_failure (error, _("Could not save the storage target: ")));
-      return;
-    }
+  if (!target_job_succeeded (self, source, result, _("Could not save the storage target: ")))
+    return;
 
   if (!find_name (self, op->target->name, &position))
     g_assert_not_reached ();
@@ -1437,11 +1464,8 @@ start_update (LtStorageTargets *self,
   LtStorageTarget *current;
   guint position;
 
-  if (!find_name (self, op->target->name, &position))
-    {
-      return_error (self, not_found_error (op->target->name));
-      return;
-    }
+  if (!find_target (self, op, &position))
+    return;
 
   current = item (self, position);
   op->target->create_time = current->create_time;
@@ -1477,21 +1501,11 @@ removed_cb (GObject      *source,
 {
   g_autoptr(LtStorageTargets) self = user_data;
   Op *op = running_op (self);
-  GError *error = NULL;
   guint position;
   gboolean had_key;
 
-  if (lt_catalog_run_finish (LT_CATALOG (source), result, &error) == NULL)
-    {
-      if (g_error_matches (error, LT_CATALOG_ERROR, LT_CATALOG_ERROR_NOT_FOUND))
-        {
-          g_clear_error (&error);
-          return_error (self, not_found_error (op->target->name));
-        }
-      else
-        return_error (self, catalog_failure (error, _("Could not delete the storage target: ")));
-      return;
-    }
+  if (!target_job_succeeded (self, source, result, _("Could not delete the storage target: ")))
+    return;
 
   if (!find_name (self, op->target->name, &position))
     g_assert_not_reached ();
@@ -1515,11 +1529,8 @@ start_remove (LtStorageTargets *self,
 {
   guint position;
 
-  if (!find_name (self, op->target->name, &position))
-    {
-      return_error (self, not_found_error (op->target->name));
-      return;
-    }
+  if (!find_target (self, op, &position))
+    return;
 
   /* Durable: a target that came back after a power loss would be uploaded to again. */
   lt_catalog_run_durable_async (self->catalog, delete_job, g_object_ref (op->target),
@@ -1535,21 +1546,11 @@ paused_cb (GObject      *source,
 {
   g_autoptr(LtStorageTargets) self = user_data;
   Op *op = running_op (self);
-  GError *error = NULL;
   LtStorageTarget *target;
   guint position;
 
-  if (lt_catalog_run_finish (LT_CATALOG (source), result, &error) == NULL)
-    {
-      if (g_error_matches (error, LT_CATALOG_ERROR, LT_CATALOG_ERROR_NOT_FOUND))
-        {
-          g_clear_error (&error);
-          return_error (self, not_found_error (op->target->name));
-        }
-      else
-        return_error (self, catalog_failure (error, _("Could not save the storage target: ")));
-      return;
-    }
+  if (!target_job_succeeded (self, source, result, _("Could not save the storage target: ")))
+    return;
 
   if (!find_name (self, op->target->name, &position))
     g_assert_not_reached ();
@@ -1570,11 +1571,8 @@ start_set_paused (LtStorageTargets *self,
   LtStorageTarget *copy;
   guint position;
 
-  if (!find_name (self, op->target->name, &position))
-    {
-      return_error (self, not_found_error (op->target->name));
-      return;
-    }
+  if (!find_target (self, op, &position))
+    return;
 
   copy = target_copy (item (self, position));
   copy->paused = op->paused;
@@ -1937,6 +1935,22 @@ lt_storage_targets_lookup_secret_finish (LtStorageTargets  *self,
 
 /* ---- test connection ------------------------------------------------------------------ */
 
+/* Runs @thread_func for @task on @bucket of the local folder target @target: a check that
+ * touches the disk stays off the main thread. */
+static void
+run_local_check (GTask           *task,
+                 LtStorageTarget *target,
+                 const char      *bucket,
+                 GTaskThreadFunc  thread_func)
+{
+  char **args = g_new0 (char *, 3);   /* local_root, bucket */
+
+  args[0] = g_strdup (target->local_root);
+  args[1] = g_strdup (bucket);
+  g_task_set_task_data (task, args, (GDestroyNotify) g_strfreev);
+  g_task_run_in_thread (task, thread_func);
+}
+
 /* Local: the bucket folder can be made, and a file written, synced and removed in it. */
 static void
 test_local_thread (GTask        *task,
@@ -2009,12 +2023,7 @@ lt_storage_targets_test_connection_async (LtStorageTargets    *self,
 
   if (target->kind == LT_STORAGE_TARGET_KIND_LOCAL)
     {
-      char **args = g_new0 (char *, 3);
-
-      args[0] = g_strdup (target->local_root);
-      args[1] = g_strdup (bucket);
-      g_task_set_task_data (task, args, (GDestroyNotify) g_strfreev);
-      g_task_run_in_thread (task, test_local_thread);
+      run_local_check (task, target, bucket, test_local_thread);
       return;
     }
 
@@ -2143,12 +2152,7 @@ check_rule_resolved (LtStorageTargets *self,
   if (target->kind == LT_STORAGE_TARGET_KIND_LOCAL)
     {
       /* As before storage targets: the bucket folder is made when needed. */
-      char **args = g_new0 (char *, 3);
-
-      args[0] = g_strdup (target->local_root);
-      args[1] = g_strdup (bucket);
-      g_task_set_task_data (task, args, (GDestroyNotify) g_strfreev);
-      g_task_run_in_thread (task, rule_local_thread);
+      run_local_check (task, target, bucket, rule_local_thread);
       return;
     }
 

@@ -707,6 +707,21 @@ mark_job (sqlite3  *db,
   return row;
 }
 
+/* The row's stored parts: gone once its upload is done, failed or started over. */
+static gboolean
+forget_parts (sqlite3  *db,
+              gint64    id,
+              GError  **error)
+{
+  sqlite3_stmt *stmt = lt_catalog_stmt (db, "DELETE FROM upload_parts WHERE outbox_id = ?1",
+                                        error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  return lt_catalog_step_done (stmt, error);
+}
+
 static gpointer
 done_job (sqlite3  *db,
           gpointer  data,
@@ -750,11 +765,7 @@ done_job (sqlite3  *db,
   sqlite3_bind_int64 (stmt, 1, op->id);
   if (!lt_catalog_step_done (stmt, error))
     goto fail;
-  stmt = lt_catalog_stmt (db, "DELETE FROM upload_parts WHERE outbox_id = ?1", error);
-  if (stmt == NULL)
-    goto fail;
-  sqlite3_bind_int64 (stmt, 1, op->id);
-  if (!lt_catalog_step_done (stmt, error) || !lt_catalog_commit (db, error))
+  if (!forget_parts (db, op->id, error) || !lt_catalog_commit (db, error))
     goto fail;
   return GINT_TO_POINTER (TRUE);
 
@@ -804,11 +815,7 @@ fail_job (sqlite3  *db,
   lt_catalog_bind_text (stmt, 2, op->text, NULL);
   if (!lt_catalog_step_done (stmt, error))
     return NULL;
-  stmt = lt_catalog_stmt (db, "DELETE FROM upload_parts WHERE outbox_id = ?1", error);
-  if (stmt == NULL)
-    return NULL;
-  sqlite3_bind_int64 (stmt, 1, op->id);
-  if (!lt_catalog_step_done (stmt, error))
+  if (!forget_parts (db, op->id, error))
     return NULL;
   return GINT_TO_POINTER (TRUE);
 }
@@ -911,11 +918,7 @@ set_upload_id_job (sqlite3  *db,
   lt_catalog_bind_text (stmt, 2, op->text, NULL);
   if (!lt_catalog_step_done (stmt, error))
     goto fail;
-  stmt = lt_catalog_stmt (db, "DELETE FROM upload_parts WHERE outbox_id = ?1", error);
-  if (stmt == NULL)
-    goto fail;
-  sqlite3_bind_int64 (stmt, 1, op->id);
-  if (!lt_catalog_step_done (stmt, error) || !lt_catalog_commit (db, error))
+  if (!forget_parts (db, op->id, error) || !lt_catalog_commit (db, error))
     goto fail;
   return GINT_TO_POINTER (TRUE);
 
