@@ -8,11 +8,16 @@
 #   (a) 1,000 files of 4 MB      (b) one 2 GB file
 #
 # Prints MB/s for each, the ratio ours/curl (target >= 0.9) and CPU seconds per GB of each
-# client (user + system of the client process, from getrusage of children). Server CPU is
-# not counted: it is the same server for both.
+# client (user + system of the client process, from getrusage of children). The server's
+# CPU per GB is printed too (from /proc): on a small machine it shares the cores with the
+# client, so throughput follows client + server CPU per GB.
 #
-# Usage: bench/bench-s3.py [--build-dir _build] [--server strict|s3rver] [--repeat N]
+# Usage: bench/bench-s3.py [--build-dir _build] [--server strict|s3rver] [--runs 3]
 #                          [--small-count 1000] [--small-mb 4] [--big-mb 2048]
+#                          [--md5-known] [--only a|b]
+# Each client runs --runs times per case, alternating (ours, curl, ours, curl, ...), each
+# run against a fresh server; the medians are reported, and the ratio is the median of the
+# per-round ratios (a round's two runs share the machine's noise).
 # Files live in /tmp (the free space is checked first; the sizes shrink, with a notice,
 # when it is short). Runs on demand, not in CI. The strict server (no faults) is the
 # default: it is the faster of the two on loopback, and s3rver's multipart ETag (the whole
@@ -67,6 +72,15 @@ class Server:
                     self.port = int(line.strip().rsplit(':', 1)[1])
                     break
         self.endpoint = 'http://127.0.0.1:%d' % self.port
+
+    def cpu_seconds(self):
+        """utime + stime of the server process so far (it runs on the same cores)."""
+        try:
+            with open('/proc/%d/stat' % self.proc.pid) as f:
+                fields = f.read().rsplit(')', 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+        except (OSError, IndexError, ValueError):
+            return float('nan')
 
     def stop(self):
         if self.kind == 'strict':
@@ -148,6 +162,12 @@ def make_big(path, size):
     return path
 
 
+def median(values):
+    values = sorted(values)
+    n = len(values)
+    return values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--build-dir', default=os.path.join(ROOT, '_build'))
@@ -155,9 +175,12 @@ def main():
     parser.add_argument('--small-count', type=int, default=1000)
     parser.add_argument('--small-mb', type=int, default=4)
     parser.add_argument('--big-mb', type=int, default=2048)
-    parser.add_argument('--repeat', type=int, default=1,
-                        help='rounds (clients alternate within a round); the best of each is '
-                             'reported: a shared machine is noisy')
+    parser.add_argument('--runs', type=int, default=3,
+                        help='runs of each client per case, alternating ours, curl, ours, '
+                             'curl, ... (ABAB); medians are reported')
+    parser.add_argument('--md5-known', action='store_true',
+                        help='also run "ours, MD5 known" (lt-s3-bench --md5-first) each round')
+    parser.add_argument('--only', choices=['a', 'b'], help='run one case only')
     args = parser.parse_args()
 
     mb = 1000 * 1000
@@ -176,21 +199,28 @@ def main():
         small_bytes = args.small_count * args.small_mb * mb
         big_bytes = args.big_mb * 1024 * 1024
 
+    tools = ['ours', 'curl'] + (['ours-md5-known'] if args.md5_known else [])
     workdir = tempfile.mkdtemp(prefix='lt-bench-s3-', dir='/tmp')
     try:
-        small_dir = os.path.join(workdir, 'small')
-        os.mkdir(small_dir)
-        small = make_files(small_dir, args.small_count, args.small_mb * mb)
-        big = [make_big(os.path.join(workdir, 'big.mp4'), big_bytes)]
+        cases = []
+        if args.only in (None, 'a'):
+            small_dir = os.path.join(workdir, 'small')
+            os.mkdir(small_dir)
+            small = make_files(small_dir, args.small_count, args.small_mb * mb)
+            cases.append(('(a) %d x %d MB' % (args.small_count, args.small_mb), small,
+                          small_bytes))
+        if args.only in (None, 'b'):
+            big = [make_big(os.path.join(workdir, 'big.mp4'), big_bytes)]
+            cases.append(('(b) 1 x %d MiB' % args.big_mb, big, big_bytes))
 
         rows = []
-        for name, files, total in (('(a) %d x %d MB' % (args.small_count, args.small_mb),
-                                    small, small_bytes),
-                                   ('(b) 1 x %d MiB' % args.big_mb, big, big_bytes)):
-            results = {}
-            for _ in range(args.repeat):
-                for tool in ('ours', 'ours-md5-known', 'curl'):
+        for name, files, total in cases:
+            runs = {tool: [] for tool in tools}
+            for i in range(args.runs):
+                # ABAB: both clients see the same stretch of machine noise, round by round.
+                for tool in tools:
                     server = Server(args.server)
+                    server_cpu = float('nan')
                     try:
                         if tool == 'ours':
                             wall, cpu = ours(server, args.build_dir, files, 'ours/')
@@ -198,26 +228,58 @@ def main():
                             wall, cpu = ours(server, args.build_dir, files, 'ours2/', True)
                         else:
                             wall, cpu = curl(server, files, 'curl/', workdir)
+                        server_cpu = server.cpu_seconds()
                     finally:
                         server.stop()
-                    result = (total / mb / wall, cpu / (total / 1e9), wall)
-                    if tool not in results or result[0] > results[tool][0]:
-                        results[tool] = result
-            rows.append((name, results))
+                    runs[tool].append((total / mb / wall, cpu / (total / 1e9),
+                                       server_cpu / (total / 1e9)))
+                    print('  %s run %d %-15s %7.1f MB/s %6.2f CPU s/GB (server %.2f)'
+                          % (name, i + 1, tool, *runs[tool][-1]), file=sys.stderr, flush=True)
+            rows.append((name, runs))
 
-        print('S3 upload to a loopback %s server, 4 in flight (MB = 10^6 bytes), best of %d'
-              % (args.server, args.repeat))
-        print('"ours" hashes each body (Content-MD5) just before sending it; "ours, MD5 known"'
-              ' is given the MD5s\n(as a recorder hashing while it writes would) and its'
-              ' clock and CPU start after hashing.\ncurl sends no Content-MD5 at all.')
-        print('%-18s %-16s %9s %7s %10s' % ('case', 'client', 'MB/s', 'ratio', 'CPU s/GB'))
-        for name, r in rows:
+        print('S3 upload to a loopback %s server, 4 in flight (MB = 10^6 bytes); median of %d '
+              'runs per client, run alternately (ABAB), a fresh server per run'
+              % (args.server, args.runs))
+        print('machine: %d cores, %s; %s' % (os.cpu_count(), cpu_model(), curl_version()))
+        print('"ours" hashes every body (Content-MD5) in the run; "ours, MD5 known" is given '
+              'the MD5s\n(as a recorder hashing while it writes would) and its clock and CPU '
+              'start after hashing.\ncurl sends no Content-MD5 at all. ratio = median of the '
+              'per-round ratios ours/curl.')
+        print('%-18s %-16s %9s %7s %10s %7s %12s' % ('case', 'client', 'MB/s', 'ratio',
+                                                      'CPU s/GB', 'cpu/c', 'server s/GB'))
+        for name, runs in rows:
+            curl_runs = runs['curl']
             for tool, label in (('ours', 'ours'), ('ours-md5-known', 'ours, MD5 known'),
                                 ('curl', 'curl')):
-                print('%-18s %-16s %9.1f %7.2f %10.2f' % (
-                    name, label, r[tool][0], r[tool][0] / r['curl'][0], r[tool][1]))
+                if tool not in runs:
+                    continue
+                r = runs[tool]
+                ratio = median([a[0] / b[0] for a, b in zip(r, curl_runs)])
+                cpu_ratio = median([a[1] / b[1] for a, b in zip(r, curl_runs)])
+                print('%-18s %-16s %9.1f %7.2f %10.2f %7.2f %12.2f' % (
+                    name, label, median([x[0] for x in r]), ratio,
+                    median([x[1] for x in r]), cpu_ratio, median([x[2] for x in r])))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def cpu_model():
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return 'unknown CPU'
+
+
+def curl_version():
+    try:
+        return subprocess.run(['curl', '--version'], stdout=subprocess.PIPE,
+                              text=True).stdout.split('\n')[0].split(' (')[0]
+    except OSError:
+        return 'curl ?'
 
 
 if __name__ == '__main__':

@@ -460,7 +460,9 @@ normalize_etag (const char *etag)
 /* ---- BodyStream: a range of a local file, pollable, rate-limited ------------------------
  * Pollable so that libsoup's asynchronous splice reads it on the main context in one step
  * instead of a thread-pool hop per 8 KiB (a local file's pread does not block for long);
- * and so that waiting for bandwidth is a timeout source, not a sleeping thread. */
+ * and so that waiting for bandwidth is a timeout source, not a sleeping thread. The range
+ * is either read from the file as it is sent, or was read (and hashed) before: then it
+ * comes from memory, one pass over the file instead of two and no pread per 8 KiB. */
 
 #define LT_TYPE_S3_BODY_STREAM (body_stream_get_type ())
 G_DECLARE_FINAL_TYPE (BodyStream, body_stream, LT, S3_BODY_STREAM, GInputStream)
@@ -469,7 +471,8 @@ struct _BodyStream
 {
   GInputStream   parent_instance;
   int            fd;
-  goffset        offset;
+  GBytes        *data;         /* the whole range, already read; NULL: read from fd */
+  goffset        offset;       /* in the file, or in data */
   goffset        remaining;
   LtS3Bandwidth *bandwidth;
   gint64         not_before;   /* monotonic µs: the limiter's wait */
@@ -492,9 +495,16 @@ body_stream_read_now (BodyStream  *self,
   if (self->remaining <= 0 || count == 0)
     return 0;
   count = MIN (count, (gsize) MIN (self->remaining, 1024 * 1024));
-  do
-    n = pread (self->fd, buffer, count, self->offset);
-  while (n < 0 && errno == EINTR);
+  if (self->data != NULL)
+    {
+      memcpy (buffer, (const guint8 *) g_bytes_get_data (self->data, NULL) + self->offset,
+              count);
+      n = (gssize) count;
+    }
+  else
+    do
+      n = pread (self->fd, buffer, count, self->offset);
+    while (n < 0 && errno == EINTR);
   if (n < 0)
     {
       int saved = errno;
@@ -609,6 +619,7 @@ body_stream_finalize (GObject *object)
 
   if (self->fd >= 0)
     close (self->fd);
+  g_clear_pointer (&self->data, g_bytes_unref);
   g_clear_pointer (&self->bandwidth, lt_s3_bandwidth_unref);
   G_OBJECT_CLASS (body_stream_parent_class)->finalize (object);
 }
@@ -647,10 +658,25 @@ body_stream_new (const char     *path,
                    _("Could not open “%s”: %s"), path, g_strerror (saved));
       return NULL;
     }
+  /* Read-ahead: the kernel reads big chunks ahead of the 8 KiB steps. */
+  posix_fadvise (fd, offset, length, POSIX_FADV_SEQUENTIAL);
   self = g_object_new (LT_TYPE_S3_BODY_STREAM, NULL);
   self->fd = fd;
   self->offset = offset;
   self->remaining = length;
+  self->bandwidth = bandwidth != NULL ? lt_s3_bandwidth_ref (bandwidth) : NULL;
+  return G_INPUT_STREAM (self);
+}
+
+static GInputStream *
+body_stream_new_for_bytes (GBytes        *data,
+                           LtS3Bandwidth *bandwidth)
+{
+  BodyStream *self = g_object_new (LT_TYPE_S3_BODY_STREAM, NULL);
+
+  self->data = g_bytes_ref (data);
+  self->offset = 0;
+  self->remaining = (goffset) g_bytes_get_size (data);
   self->bandwidth = bandwidth != NULL ? lt_s3_bandwidth_ref (bandwidth) : NULL;
   return G_INPUT_STREAM (self);
 }
@@ -917,6 +943,7 @@ struct _Request
   char             *file_path;    /* a file range body, or NULL */
   goffset           file_offset;
   goffset           file_length;
+  GBytes           *file_data;    /* that range, when it was read while hashing */
   char             *md5_hex;      /* of the body; checked against the ETag when check_etag */
   gboolean          check_etag;
   ReplyHandler      handler;
@@ -946,6 +973,7 @@ request_free (Request *request)
   g_free (request->content_type);
   g_clear_pointer (&request->body, g_bytes_unref);
   g_free (request->file_path);
+  g_clear_pointer (&request->file_data, g_bytes_unref);
   g_free (request->md5_hex);
   g_free (request);
 }
@@ -1184,10 +1212,13 @@ request_send (GTask *task)
 
   if (request->file_path != NULL)
     {
-      g_autoptr(GInputStream) stream = body_stream_new (request->file_path,
-                                                        request->file_offset,
-                                                        request->file_length,
-                                                        self->bandwidth, &error);
+      g_autoptr(GInputStream) stream = NULL;
+
+      if (request->file_data != NULL)
+        stream = body_stream_new_for_bytes (request->file_data, self->bandwidth);
+      else
+        stream = body_stream_new (request->file_path, request->file_offset,
+                                  request->file_length, self->bandwidth, &error);
 
       if (stream == NULL)
         {
@@ -1220,8 +1251,10 @@ request_send (GTask *task)
     }
 
   g_signal_connect (request->message, "starting", G_CALLBACK (message_starting_cb), request);
-  g_signal_connect (request->message, "wrote-body-data",
-                    G_CALLBACK (message_wrote_body_data_cb), request);
+  /* A signal emission per 8 KiB step is not free: only when someone listens. */
+  if (request->progress != NULL)
+    g_signal_connect (request->message, "wrote-body-data",
+                      G_CALLBACK (message_wrote_body_data_cb), request);
   g_signal_connect (request->message, "network-event", G_CALLBACK (message_network_event_cb),
                     request);
   g_signal_connect (request->message, "wrote-headers", G_CALLBACK (message_wrote_cb), request);
@@ -1385,7 +1418,28 @@ handle_etag (GTask       *task,
     g_task_return_pointer (task, etag, g_free);
 }
 
-/* ---- the MD5 of a file range, computed in a worker thread -------------------------------- */
+/* ---- the MD5 of a file range, computed in a worker thread --------------------------------
+ * The main context keeps sending other requests meanwhile. A range of up to
+ * READ_ONCE_MAX bytes (a slice, a part) is kept in memory once hashed and sent from there:
+ * the file is read once, and what is sent is exactly what was hashed. Larger ranges are
+ * hashed in 1 MiB steps and read again as they are sent. */
+
+#define READ_ONCE_MAX (16 * 1024 * 1024)
+#define HASH_STEP (1024 * 1024)
+
+typedef struct
+{
+  char   *md5_hex;
+  GBytes *data;                 /* the range, or NULL when it was too big to keep */
+} HashResult;
+
+static void
+hash_result_free (HashResult *result)
+{
+  g_free (result->md5_hex);
+  g_clear_pointer (&result->data, g_bytes_unref);
+  g_free (result);
+}
 
 static void
 md5_thread (GTask        *task,
@@ -1394,12 +1448,20 @@ md5_thread (GTask        *task,
             GCancellable *cancellable)
 {
   Request *request = task_data;
-  g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_MD5);
-  g_autofree guint8 *buffer = g_malloc (1024 * 1024);
+  g_autoptr(GChecksum) checksum = NULL;
+  gboolean keep = request->file_length <= READ_ONCE_MAX;
+  gsize buffer_size = keep ? (gsize) MAX (request->file_length, 1) : HASH_STEP;
+  g_autofree guint8 *buffer = g_malloc (buffer_size);
   goffset offset = request->file_offset;
   goffset remaining = request->file_length;
-  int fd = open (request->file_path, O_RDONLY | O_CLOEXEC);
+  gsize filled = 0;
+  HashResult *result;
+  int fd;
 
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  checksum = g_checksum_new (G_CHECKSUM_MD5);
+  fd = open (request->file_path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     {
       int saved = errno;
@@ -1408,9 +1470,11 @@ md5_thread (GTask        *task,
                                g_strerror (saved));
       return;
     }
+  posix_fadvise (fd, offset, remaining, POSIX_FADV_SEQUENTIAL);
   while (remaining > 0)
     {
-      gssize n = pread (fd, buffer, (gsize) MIN (remaining, 1024 * 1024), offset);
+      guint8 *at = keep ? buffer + filled : buffer;
+      gssize n = pread (fd, at, (gsize) MIN (remaining, HASH_STEP), offset);
 
       if (n < 0 && errno == EINTR)
         continue;
@@ -1423,9 +1487,11 @@ md5_thread (GTask        *task,
                                    n < 0 ? g_strerror (saved) : _("the file is shorter than expected"));
           return;
         }
-      g_checksum_update (checksum, buffer, n);
+      /* Hashed right after the read, while the step is still in the CPU cache. */
+      g_checksum_update (checksum, at, n);
       offset += n;
       remaining -= n;
+      filled += (gsize) n;
       if (g_task_return_error_if_cancelled (task))
         {
           close (fd);
@@ -1433,7 +1499,11 @@ md5_thread (GTask        *task,
         }
     }
   close (fd);
-  g_task_return_pointer (task, g_strdup (g_checksum_get_string (checksum)), g_free);
+  result = g_new0 (HashResult, 1);
+  result->md5_hex = g_strdup (g_checksum_get_string (checksum));
+  if (keep)
+    result->data = g_bytes_new_take (g_steal_pointer (&buffer), filled);
+  g_task_return_pointer (task, result, (GDestroyNotify) hash_result_free);
 }
 
 static void
@@ -1444,15 +1514,48 @@ md5_done_cb (GObject      *source,
   g_autoptr(GTask) task = user_data;
   Request *request = g_task_get_task_data (task);
   GError *error = NULL;
-  char *md5 = g_task_propagate_pointer (G_TASK (result), &error);
+  HashResult *hash = g_task_propagate_pointer (G_TASK (result), &error);
 
-  if (md5 == NULL)
+  if (hash == NULL)
     {
       g_task_return_error (task, error);
       return;
     }
-  request->md5_hex = md5;
+  request->md5_hex = g_steal_pointer (&hash->md5_hex);
+  request->file_data = g_steal_pointer (&hash->data);
+  hash_result_free (hash);
   request_send (task);
+}
+
+/* The hashing threads, shared by every client: half the cores (at least one), taking the
+ * ranges in the order they were asked for. Hashing is CPU-bound; with a thread per request
+ * in flight, all of them would crawl together and take the cores the sending main
+ * context and the rest of the process need. In order, the first request's MD5 is ready
+ * soonest and it goes on the wire while the next one is hashed. */
+static void
+md5_pool_func (gpointer data,
+               gpointer user_data)
+{
+  g_autoptr(GTask) md5_task = data;
+
+  md5_thread (md5_task, NULL, g_task_get_task_data (md5_task),
+              g_task_get_cancellable (md5_task));
+}
+
+static GThreadPool *
+md5_pool (void)
+{
+  static GThreadPool *pool;
+
+  if (g_once_init_enter (&pool))
+    {
+      GThreadPool *new_pool = g_thread_pool_new (md5_pool_func, NULL,
+                                                 MAX (1, (int) g_get_num_processors () / 2),
+                                                 FALSE, NULL);
+
+      g_once_init_leave (&pool, new_pool);
+    }
+  return pool;
 }
 
 /* Sends @task's file-range request once its MD5 is known. The MD5 thread gets a task of
@@ -1461,12 +1564,13 @@ static void
 request_send_file (GTask *task)
 {
   Request *request = g_task_get_task_data (task);
-  g_autoptr(GTask) md5_task = g_task_new (NULL, g_task_get_cancellable (task), md5_done_cb,
-                                          g_object_ref (task));
+  GTask *md5_task = g_task_new (NULL, g_task_get_cancellable (task), md5_done_cb,
+                                g_object_ref (task));
 
   g_task_set_source_tag (md5_task, request_send_file);
   g_task_set_task_data (md5_task, request, NULL);
-  g_task_run_in_thread (md5_task, md5_thread);
+  /* Unbounded, non-exclusive pool: pushing does not fail. */
+  g_thread_pool_push (md5_pool (), md5_task, NULL);
 }
 
 static gboolean
