@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lt-outbound.h"
+#include "lt-s3-client.h"
 #include "lt-test-utils.h"
 
 /* ---- a resolver that maps every name to one address ---- */
@@ -345,6 +346,45 @@ test_guard_at_connect (void)
   server_stop (&server);
 }
 
+/* The S3 client keeps the same guard, and a refusal is for good: a storage target whose
+ * name resolves to a forbidden address stops with the reason instead of retrying. */
+static void
+test_guard_s3 (void)
+{
+  Server server = { 0 };
+  g_autoptr(GResolver) previous = g_resolver_get_default ();
+  g_autoptr(TestResolver) resolver = g_object_new (TEST_TYPE_RESOLVER, NULL);
+  g_autoptr(LtS3Client) client = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *endpoint = NULL;
+  LtS3Config config = { 0 };
+
+  server_start (&server);
+  resolver->address = g_strdup ("0.0.0.0");
+  g_resolver_set_default (G_RESOLVER (resolver));
+
+  endpoint = g_strdup_printf ("http://rebound.test:%u", server.port);
+  config.endpoint = endpoint;
+  config.bucket = "recordings";
+  config.path_style = TRUE;
+  config.access_key_id = "LTGUARDTEST";
+  config.timeout_s = 5;
+  client = lt_s3_client_new (&config, "not-a-real-secret", &error);
+  g_assert_no_error (error);
+  lt_s3_client_head_bucket_async (client, NULL, lt_test_store_result_cb, &result);
+  lt_test_wait_result (&result);
+  g_assert_false (lt_s3_client_head_bucket_finish (client, result, &error));
+  g_assert_error (error, LT_S3_ERROR, LT_S3_ERROR_ACCESS_DENIED);
+  g_assert_true (lt_s3_error_is_permanent (error));
+  g_assert_nonnull (strstr (error->message, "link-local"));
+  lt_test_spin (100);
+  g_assert_cmpuint (server.n_requests, ==, 0);
+
+  g_resolver_set_default (previous);
+  server_stop (&server);
+}
+
 static void
 test_limits (void)
 {
@@ -418,6 +458,7 @@ main (int   argc,
   g_test_add_func ("/outbound/forbidden-addresses", test_forbidden_addresses);
   g_test_add_func ("/outbound/literal-forbidden", test_literal_forbidden);
   g_test_add_func ("/outbound/guard-at-connect", test_guard_at_connect);
+  g_test_add_func ("/outbound/guard-s3", test_guard_s3);
   g_test_add_func ("/outbound/limits", test_limits);
 
   return g_test_run ();

@@ -955,6 +955,7 @@ struct _Request
   GFile            *dest;         /* get_object */
   gpointer          op_data;
   GDestroyNotify    op_data_free;
+  char             *forbidden;    /* the refused address, when the connection was refused */
 };
 
 static void
@@ -975,6 +976,7 @@ request_free (Request *request)
   g_free (request->file_path);
   g_clear_pointer (&request->file_data, g_bytes_unref);
   g_free (request->md5_hex);
+  g_free (request->forbidden);
   g_free (request);
 }
 
@@ -1137,7 +1139,12 @@ message_network_event_cb (SoupMessage        *message,
   /* Like every operator-given address (lt-outbound.h): never a link-local or metadata
    * address, so that signed requests cannot be pointed at a cloud's metadata service. */
   if (lt_outbound_address_is_forbidden (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote))))
-    g_socket_close (g_socket_connection_get_socket (G_SOCKET_CONNECTION (connection)), NULL);
+    {
+      g_free (request->forbidden);
+      request->forbidden =
+        g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
+      g_socket_close (g_socket_connection_get_socket (G_SOCKET_CONNECTION (connection)), NULL);
+    }
 }
 
 static void
@@ -1176,17 +1183,24 @@ set_reply_error (GError      **error,
     }
 }
 
-/* A transport failure: cancellation stays what it is; everything else (timeouts, resets,
- * refused connections, TLS trouble) is worth a retry. */
+/* A transport failure: cancellation stays what it is; a connection we refused ourselves (a
+ * link-local or metadata address) is refused for good, as retrying cannot change it;
+ * everything else (timeouts, resets, refused connections, TLS trouble) is worth a retry. */
 static GError *
-transport_error (GError *error)
+transport_error (Request *request,
+                 GError  *error)
 {
   GError *result;
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return error;
-  result = g_error_new (LT_S3_ERROR, LT_S3_ERROR_TRANSIENT,
-                        _("Could not reach the storage server: %s"), error->message);
+  if (request->forbidden != NULL)
+    result = g_error_new (LT_S3_ERROR, LT_S3_ERROR_ACCESS_DENIED,
+                          _("Refused to connect to %s: a link-local or cloud-metadata address"),
+                          request->forbidden);
+  else
+    result = g_error_new (LT_S3_ERROR, LT_S3_ERROR_TRANSIENT,
+                          _("Could not reach the storage server: %s"), error->message);
   g_error_free (error);
   return result;
 }
@@ -1280,7 +1294,7 @@ get_spliced_cb (GObject      *source,
 
   if (g_output_stream_splice_finish (G_OUTPUT_STREAM (source), result, &error) < 0)
     {
-      g_task_return_error (task, transport_error (g_steal_pointer (&error)));
+      g_task_return_error (task, transport_error (request, g_steal_pointer (&error)));
       return;
     }
   request->handler (task, request, request->message, NULL);
@@ -1318,7 +1332,7 @@ request_sent_cb (GObject      *source,
 
       if (stream == NULL)
         {
-          g_task_return_error (task, transport_error (g_steal_pointer (&error)));
+          g_task_return_error (task, transport_error (request, g_steal_pointer (&error)));
           return;
         }
       status = soup_message_get_status (request->message);
@@ -1349,7 +1363,7 @@ request_sent_cb (GObject      *source,
 
     if (body == NULL)
       {
-        g_task_return_error (task, transport_error (g_steal_pointer (&error)));
+        g_task_return_error (task, transport_error (request, g_steal_pointer (&error)));
         return;
       }
     status = soup_message_get_status (request->message);
