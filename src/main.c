@@ -1,7 +1,8 @@
 /* main.c: the one binary, `livetape`. Parses the command line and hands over to one of
- * three modes: the desktop console (default), the headless daemon (--headless) or the
- * one-shot access key creation (--create-access-key). Only the console initialises GTK, so
- * the other two run on a server without a display. */
+ * its modes: the desktop console (default), the headless daemon (--headless) or a one-shot
+ * command (--create-access-key, --notify-signing-key, the storage target commands) that
+ * starts an engine without the API and ingest ports, does its one thing and exits. Only
+ * the console initialises GTK, so the others run on a server without a display. */
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
@@ -41,6 +42,30 @@ wait_for_result (Wait *wait)
   return wait->result;
 }
 
+/* Starts an engine for one command: only the catalog, the stores and the keyring (a
+ * running daemon may hold the ports and be recording in the same data directory). NULL
+ * after printing why it could not start. */
+static LtEngine *
+start_command_engine (const char *data_dir,
+                      Wait       *wait)
+{
+  g_autoptr(LtEngine) engine = lt_engine_new (data_dir);
+  g_autoptr(GError) error = NULL;
+
+  lt_engine_set_command_mode (engine, TRUE);
+
+  lt_engine_start_async (engine, NULL, wait_cb, wait);
+  if (!lt_engine_start_finish (engine, wait_for_result (wait), &error))
+    {
+      g_printerr ("livetape: %s\n", error->message);
+      g_clear_object (&wait->result);
+      lt_engine_shutdown (engine);
+      return NULL;
+    }
+  g_clear_object (&wait->result);
+  return g_steal_pointer (&engine);
+}
+
 static void
 print_keyring_help (const GError *error)
 {
@@ -70,21 +95,9 @@ run_create_access_key (const char *data_dir,
 
   loop = g_main_loop_new (NULL, FALSE);
   wait.loop = loop;
-
-  engine = lt_engine_new (data_dir);
-  /* Only the catalog and the keyring are needed; a running daemon may hold the ports. */
-  lt_engine_set_api_listen (engine, NULL);
-  lt_engine_set_ingest_enabled (engine, FALSE);
-
-  lt_engine_start_async (engine, NULL, wait_cb, &wait);
-  if (!lt_engine_start_finish (engine, wait_for_result (&wait), &error))
-    {
-      g_printerr ("livetape: %s\n", error->message);
-      g_clear_object (&wait.result);
-      lt_engine_shutdown (engine);
-      return 1;
-    }
-  g_clear_object (&wait.result);
+  engine = start_command_engine (data_dir, &wait);
+  if (engine == NULL)
+    return 1;
 
   lt_engine_create_access_key_async (engine, description, NULL, wait_cb, &wait);
   if (lt_engine_create_access_key_finish (engine, wait_for_result (&wait),
@@ -119,27 +132,15 @@ run_notify_signing_key (const char *data_dir,
 {
   g_autoptr(LtEngine) engine = NULL;
   g_autoptr(GMainLoop) loop = NULL;
-  g_autoptr(GError) error = NULL;
   char *key = NULL;
   Wait wait = { 0, };
   int status = 0;
 
   loop = g_main_loop_new (NULL, FALSE);
   wait.loop = loop;
-
-  engine = lt_engine_new (data_dir);
-  lt_engine_set_api_listen (engine, NULL);
-  lt_engine_set_ingest_enabled (engine, FALSE);
-
-  lt_engine_start_async (engine, NULL, wait_cb, &wait);
-  if (!lt_engine_start_finish (engine, wait_for_result (&wait), &error))
-    {
-      g_printerr ("livetape: %s\n", error->message);
-      g_clear_object (&wait.result);
-      lt_engine_shutdown (engine);
-      return 1;
-    }
-  g_clear_object (&wait.result);
+  engine = start_command_engine (data_dir, &wait);
+  if (engine == NULL)
+    return 1;
 
   key = lt_notify_store_dup_signing_key (lt_engine_get_notify_store (engine), domain);
   if (key != NULL)
@@ -274,30 +275,6 @@ read_secret_line (char    *buf,
   while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
     buf[--len] = '\0';
   return TRUE;
-}
-
-/* Starts an engine for one command: only the catalog and the keyring (a running daemon
- * may hold the ports). NULL after printing why it could not start. */
-static LtEngine *
-start_command_engine (const char *data_dir,
-                      Wait       *wait)
-{
-  g_autoptr(LtEngine) engine = lt_engine_new (data_dir);
-  g_autoptr(GError) error = NULL;
-
-  lt_engine_set_api_listen (engine, NULL);
-  lt_engine_set_ingest_enabled (engine, FALSE);
-
-  lt_engine_start_async (engine, NULL, wait_cb, wait);
-  if (!lt_engine_start_finish (engine, wait_for_result (wait), &error))
-    {
-      g_printerr ("livetape: %s\n", error->message);
-      g_clear_object (&wait->result);
-      lt_engine_shutdown (engine);
-      return NULL;
-    }
-  g_clear_object (&wait->result);
-  return g_steal_pointer (&engine);
 }
 
 static void

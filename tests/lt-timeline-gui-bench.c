@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "lt-engine.h"
+#include "lt-test-gui.h"
 #include "lt-timeline-page.h"
 #include "lt-timeline-view.h"
 
@@ -174,20 +175,6 @@ report (const char *name,
   printf ("%s_p95 %.3f ms\n", name, v[MIN (n - 1, (guint) (n * 0.95))]);
   printf ("%s_max %.3f ms\n", name, v[n - 1]);
   fflush (stdout);
-}
-
-static void
-load_style (void)
-{
-  g_autoptr(GtkCssProvider) provider = gtk_css_provider_new ();
-  GdkDisplay *display = gdk_display_get_default ();
-
-  /* What AdwApplication does for the real app. */
-  gtk_css_provider_load_from_resource (provider, "/io/github/livetape/Livetape/style.css");
-  gtk_style_context_add_provider_for_display (display, GTK_STYLE_PROVIDER (provider),
-                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
-  gtk_icon_theme_add_resource_path (gtk_icon_theme_get_for_display (display),
-                                    "/io/github/livetape/Livetape/icons");
 }
 
 /* Fills @model for its visible time as the page does. */
@@ -480,7 +467,7 @@ main (int    argc,
 
   gtk_init ();
   adw_init ();
-  load_style ();
+  lt_test_gui_load_style ();
   bench_snapshot (argv[1], runs);
   bench_page (argv[1], MAX (runs / 3, 5));
   return 0;

@@ -99,9 +99,22 @@ def schema_has_the_documented_keys():
         'window-width': '1100',
         'window-height': '720',
         'window-maximized': 'false',
+        # The figures README.md promises: callbacks retried for 24 h, slice records kept
+        # 90 days and index-file records 180, local recordings never deleted, spool copies
+        # kept 7 days, four uploads at a time, no bandwidth cap, multipart above 64 MiB.
+        'callback-expiry-hours': 'uint32 24',
+        'slice-retention-days': 'uint32 90',
+        'index-retention-days': 'uint32 180',
+        'spool-retention-days': 'uint32 0',
+        'spool-keep-days': 'uint32 7',
+        'sync-concurrency': 'uint32 4',
+        'sync-bandwidth-limit': 'uint64 0',
+        'multipart-threshold': 'uint64 67108864',
     }
     for key, value in expected.items():
         check(values.get(key) == value, f'{key} defaults to {values.get(key)!r}, not {value}')
+    check(set(values) == set(expected),
+          f'keys without a checked default: {sorted(set(values) - set(expected))}')
     rc, out = run(['gsettings', '--schemadir', schema_dir, 'range', APP_ID, 'ingest-port'],
                   env=dict(os.environ, GSETTINGS_BACKEND='memory'))
     check(rc == 0 and out.split() == ['range', 'i', '1', '65535'],
@@ -110,6 +123,23 @@ def schema_has_the_documented_keys():
     for key in root.iter('key'):
         check(key.findtext('summary'), f'key {key.get("name")} has no summary')
         check(key.findtext('description'), f'key {key.get("name")} has no description')
+
+
+@test
+def every_schema_key_is_used():
+    # A key nothing reads is a setting that promises something and does nothing.
+    sources = []
+    for sub in ('src/core', 'src/daemon', 'src/gui'):
+        directory = os.path.join(SOURCE_ROOT, sub)
+        for name in sorted(os.listdir(directory)):
+            if name.endswith('.c'):
+                with open(os.path.join(directory, name), encoding='utf-8') as f:
+                    sources.append(f.read())
+    code = '\n'.join(sources)
+    names = [key.get('name') for key in ET.parse(SCHEMA).getroot().iter('key')]
+    check(len(names) >= 15, f'only {len(names)} keys in the schema')
+    unused = [name for name in names if f'"{name}"' not in code]
+    check(not unused, f'schema keys that no C file under src/ names: {unused}')
 
 
 def svg_root(path):

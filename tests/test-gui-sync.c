@@ -299,6 +299,7 @@ fixture_tear_down (Fixture       *f,
                    gconstpointer  user_data)
 {
   LtWindow *window = f->window;
+  LtSyncEngine *sync = f->sync;
 
   g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
   gtk_window_destroy (GTK_WINDOW (f->window));
@@ -306,11 +307,18 @@ fixture_tear_down (Fixture       *f,
 
   g_clear_object (&f->notifier);
   g_clear_object (&f->app);
+  g_object_add_weak_pointer (G_OBJECT (sync), (gpointer *) &sync);
   lt_engine_shutdown (f->engine);
   g_assert_finalize_object (f->engine);
+  /* Nothing of this test's uploads may outlive it: a sync engine (or an S3 request of its)
+   * still alive would run its callbacks in the next test, against this test's endpoint
+   * and catalog. */
+  lt_test_wait_until (pointer_is_null, &sync, 5000, "the sync engine to be finalized");
   g_free (f->data_dir);
 
+  /* The server goes after its last client, so no request is cut off while held. */
   release_held (f);
+  soup_server_remove_handler (f->server, NULL);
   soup_server_disconnect (f->server);
   g_clear_object (&f->server);
   g_clear_pointer (&f->held, g_ptr_array_unref);
@@ -1000,7 +1008,8 @@ test_app_actions (void)
   status = g_application_run (G_APPLICATION (run.app), 1, argv);
   g_assert_cmpint (status, ==, 0);
   g_assert_true (run.checked);
-  g_clear_object (&run.app);
+  /* Nor may its engine and windows live on into the next test. */
+  g_assert_finalize_object (g_steal_pointer (&run.app));
 }
 
 int

@@ -29,6 +29,7 @@
 #include "lt-test-gui.h"
 #include "lt-test-utils.h"
 #include "lt-timeline-page.h"
+#include "lt-timeline-text.h"
 #include "lt-timeline-view.h"
 #include "lt-window-private.h"
 
@@ -423,7 +424,15 @@ select_everything (Fixture *f)
                   " µs from the last slice's end", start - first, end - last);
   g_assert_cmpint (start, <=, first + 1);
   g_assert_cmpint (end, >=, last - 1);
-  g_assert_nonnull (_lt_timeline_page_get_selection_text (f->page));
+  /* The selection box says this selection: its ends and its length. */
+  {
+    g_autofree char *text = _lt_timeline_page_dup_selection_text (f->page);
+    g_autofree char *range = lt_timeline_text_span (start, end, "%Y-%m-%d %H:%M:%S");
+    g_autofree char *duration = lt_timeline_text_duration (end - start);
+    g_autofree char *expected = g_strdup_printf ("%s (%s)", range, duration);
+
+    g_assert_cmpstr (text, ==, expected);
+  }
 }
 
 static gboolean
@@ -475,7 +484,15 @@ test_navigate (Fixture       *f,
   g_assert_cmpint (lt_timeline_model_get_visible_start (f->model), <=, f->slice_start[0]);
   g_assert_cmpint (lt_timeline_model_get_visible_end (f->model), >=,
                    f->slice_start[5] + f->slice_duration[5]);
-  g_assert_nonnull (_lt_timeline_page_get_span_text (f->page));
+  /* The toolbar says the visible span: its first day and its length. */
+  {
+    gint64 start = lt_timeline_model_get_visible_start (f->model);
+    g_autofree char *day = lt_timeline_text_time (start, "%Y-%m-%d");
+    g_autofree char *length = lt_timeline_text_duration (span (f));
+    g_autofree char *expected = g_strdup_printf ("%s · %s", day, length);
+
+    g_assert_cmpstr (_lt_timeline_page_get_span_text (f->page), ==, expected);
+  }
   g_assert_cmpstr (_lt_timeline_page_get_state (f->page), ==, "ready");
 
   /* Zoomed in this far, the slices are there one by one. */
@@ -528,7 +545,7 @@ test_navigate (Fixture       *f,
   g_assert_cmpint (lt_timeline_model_get_visible_start (f->model), <=, f->slice_start[0]);
   press_key (f, GDK_KEY_Escape, 0);
   g_assert_false (lt_timeline_model_get_selection (f->model, NULL, NULL));
-  g_assert_null (_lt_timeline_page_get_selection_text (f->page));
+  g_assert_null (_lt_timeline_page_dup_selection_text (f->page));
 }
 
 static gboolean
@@ -545,6 +562,18 @@ static gboolean
 player_closed (gpointer data)
 {
   return _lt_timeline_page_get_video (data) == NULL;
+}
+
+static gboolean
+player_open (gpointer data)
+{
+  return _lt_timeline_page_get_video (data) != NULL;
+}
+
+static void
+set_flag (gboolean *flag)
+{
+  *flag = TRUE;
 }
 
 static gboolean
@@ -662,6 +691,28 @@ test_create_play_export (Fixture       *f,
   g_assert_cmpuint (lt_timeline_model_get_marks (f->model)->len, ==, 1);
   lt_test_save_screenshot (GTK_WIDGET (f->window), "timeline-light.png");
 
+  /* The row's Copy button copies the same address. */
+  {
+    GdkClipboard *clipboard = gtk_widget_get_clipboard (GTK_WIDGET (f->page));
+    g_autoptr(GAsyncResult) result = NULL;
+    g_autofree char *copied = NULL;
+    gboolean changed = FALSE;
+    gulong handler;
+
+    gdk_clipboard_set_text (clipboard, "");
+    handler = g_signal_connect_swapped (clipboard, "changed", G_CALLBACK (set_flag), &changed);
+    /* (A button's activation clicks it a moment later, as a key press would.) */
+    gtk_widget_activate (_lt_timeline_page_get_row_button (_lt_timeline_page_get_index_row (f->page, 0),
+                                                           "copy"));
+    lt_test_wait_for (&changed, 5000);
+    g_signal_handler_disconnect (clipboard, handler);
+    gdk_clipboard_read_text_async (clipboard, NULL, lt_test_store_result_cb, &result);
+    lt_test_wait_result (&result);
+    copied = gdk_clipboard_read_text_finish (clipboard, result, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (copied, ==, file->url);
+  }
+
   /* It plays in the app. */
   _lt_timeline_page_play_created (f->page);
   video = _lt_timeline_page_get_video (f->page);
@@ -677,6 +728,21 @@ test_create_play_export (Fixture       *f,
                    f->slice_duration[0] + 100 * G_TIME_SPAN_MILLISECOND);
   lt_test_save_screenshot (player, "timeline-player.png");
   gtk_window_destroy (GTK_WINDOW (player));
+  lt_test_wait_until (player_closed, f->page, 5000, "the player to close");
+
+  /* The row's Play button opens the player on the same file. */
+  gtk_widget_activate (_lt_timeline_page_get_row_button (_lt_timeline_page_get_index_row (f->page, 0),
+                                                         "play"));
+  lt_test_wait_until (player_open, f->page, 5000, "the player to open");
+  video = _lt_timeline_page_get_video (f->page);
+  media = gtk_video_get_media_stream (GTK_VIDEO (video));
+  g_assert_true (GTK_IS_MEDIA_FILE (media));
+  {
+    g_autofree char *played = g_file_get_path (gtk_media_file_get_file (GTK_MEDIA_FILE (media)));
+
+    g_assert_cmpstr (played, ==, file->local_path);
+  }
+  gtk_window_destroy (GTK_WINDOW (gtk_widget_get_ancestor (video, GTK_TYPE_WINDOW)));
   lt_test_wait_until (player_closed, f->page, 5000, "the player to close");
 
   /* Export MP4, cancelled at once: no file, no error. */
@@ -814,6 +880,16 @@ test_zh_CN (Fixture       *f,
   create_m3u8 (f);
   wait_loaded (f);
   lt_test_save_screenshot (GTK_WIDGET (f->window), "timeline-zh_CN.png");
+
+  /* The page's own words are translated: the lengths of the selection and of the span. */
+  {
+    g_autofree char *text = _lt_timeline_page_dup_selection_text (f->page);
+
+    g_assert_nonnull (text);
+    g_assert_true (g_regex_match_simple ("[秒分时天]", text, 0, 0));
+    g_assert_true (g_regex_match_simple ("[秒分时天]", _lt_timeline_page_get_span_text (f->page),
+                                         0, 0));
+  }
 
   /* A player still open when the window goes: the teardown must finalize everything. */
   _lt_timeline_page_play_created (f->page);

@@ -644,6 +644,57 @@ test_row_failure_clears_key (Fixture       *f,
   g_clear_object (&f->catalog);
 }
 
+static gpointer
+delete_rows_job (sqlite3  *db,
+                 gpointer  data,
+                 GError  **error)
+{
+  return lt_catalog_exec (db, "DELETE FROM notify_configs", error) ? GINT_TO_POINTER (TRUE)
+                                                                    : NULL;
+}
+
+/* The row went behind the store's back: update and remove report CONFIG_NOT_FOUND (from
+ * the catalog job, not the in-memory check) and leave the list as it was. */
+static void
+test_row_gone (Fixture       *f,
+               gconstpointer  data)
+{
+  LtNotifyConfig config = { .domain = "live.example.com", .notify_url = NOTIFY_URL };
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (add_sync (f->store, &config, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (lt_catalog_run_sync (f->catalog, delete_rows_job, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count_rows (f->catalog), ==, 0);
+  f->n_items_changed = 0;
+  g_ptr_array_set_size (f->changed, 0);
+
+  g_assert_false (update_sync (f->store, &config, &error));
+  g_assert_error (error, LT_NOTIFY_ERROR, LT_NOTIFY_ERROR_CONFIG_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "live.example.com"));
+  g_clear_error (&error);
+
+  g_assert_false (remove_sync (f->store, "live.example.com", &error));
+  g_assert_error (error, LT_NOTIFY_ERROR, LT_NOTIFY_ERROR_CONFIG_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "live.example.com"));
+  g_clear_error (&error);
+
+  g_assert_cmpuint (f->n_items_changed, ==, 0);
+  g_assert_cmpuint (f->changed->len, ==, 0);
+  g_assert_nonnull (lt_notify_store_lookup (f->store, "live.example.com"));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->store)), ==, 1);
+
+  /* A reload agrees with the catalog again; adding anew replaces the key left behind
+   * (and gives the tear-down a row to remove). */
+  g_assert_true (load_sync (f->store, &error));
+  g_assert_no_error (error);
+  g_assert_null (lt_notify_store_lookup (f->store, "live.example.com"));
+  g_assert_true (add_sync (f->store, &config, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count_rows (f->catalog), ==, 1);
+}
+
 /* No keyring: the add fails with KEYRING (InternalError) and no row is written. Run in a
  * subprocess with a bus address that leads nowhere, so the main test keeps its keyring. */
 static void
@@ -1043,6 +1094,7 @@ main (int   argc,
   ADD ("/notify-store/key-not-in-catalog", test_key_not_in_catalog);
   ADD ("/notify-store/row-failure-clears-key", test_row_failure_clears_key);
   ADD ("/notify-store/load-without-key", test_load_without_key);
+  ADD ("/notify-store/row-gone", test_row_gone);
 #undef ADD
   g_test_add_func ("/notify-store/keyring-failure", test_keyring_failure);
   g_test_add ("/notify-api/actions", ApiFixture, NULL, api_set_up, test_api_actions,

@@ -98,6 +98,23 @@ def potfiles_lists_every_translatable_file():
 
 
 @test
+def potfiles_lists_no_file_without_strings():
+    listed = potfiles()
+    check(any(p.endswith('.c') for p in listed) and any(p.endswith('.ui') for p in listed),
+          'po/POTFILES.in lists no C file or no .ui file')
+    idle = []
+    for path in listed:
+        marker = C_MARKERS if path.endswith('.c') else UI_MARKER if path.endswith('.ui') else None
+        if marker is None:
+            continue
+        with open(os.path.join(SOURCE_ROOT, path), encoding='utf-8') as f:
+            if not marker.search(f.read()):
+                idle.append(path)
+    check(not idle, 'po/POTFILES.in lists files without translatable strings:\n' +
+          '\n'.join(idle))
+
+
+@test
 def template_extracts():
     rc, out = run(['xgettext', *XGETTEXT_ARGS, '--package-name=livetape',
                    f'--directory={SOURCE_ROOT}', f'--files-from={POTFILES}',

@@ -426,6 +426,24 @@ test_spool (Fixture       *f,
                    ==, 1);
   g_assert_cmpint (query_int (f, "SELECT count(*) FROM slices"), ==, 12);
 
+  /* The root is made canonical: named through a symlink, its files are still under it; a
+   * root that does not exist has no files to delete (and is no error). */
+  {
+    g_autofree char *root_link = g_build_filename (f->dir, "root-link", NULL);
+    g_autofree char *missing = g_build_filename (f->dir, "no-such-root", NULL);
+    g_autofree char *c = make_file (root, "c.ts");
+
+    g_assert_cmpint (symlink (root, root_link), ==, 0);
+    add_slice (f, 1, 1, 10, "c", c, "closed");
+    out = run (f, 0, 0, 7, missing);
+    g_assert_cmpuint (out.files_deleted, ==, 0);
+    g_assert_true (g_file_test (c, G_FILE_TEST_EXISTS));
+    out = run (f, 0, 0, 7, root_link);
+    g_assert_cmpuint (out.files_deleted, ==, 1);
+    g_assert_false (g_file_test (c, G_FILE_TEST_EXISTS));
+    g_assert_true (g_file_test (recent, G_FILE_TEST_EXISTS));
+  }
+
   g_unlink (relative_victim);
 }
 

@@ -881,6 +881,90 @@ test_cancel (void)
   g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_USEC_PER_SEC);
 }
 
+/* The sync engine's way of stopping a target: cancel every upload in flight and drop the
+ * client at once. Each request is freed (its progress data destroyed) once its result is
+ * in, and no progress is reported after that, while libsoup is still letting go of the
+ * cancelled messages and the client's session is aborted at dispose. */
+typedef struct
+{
+  GAsyncResult *result;
+  guint         progress_calls;
+  gboolean      destroyed;
+  gboolean      progress_after_destroy;
+} DropUpload;
+
+static void
+drop_progress_cb (guint64  bytes_sent,
+                  guint64  bytes_total,
+                  gpointer user_data)
+{
+  DropUpload *upload = user_data;
+
+  upload->progress_calls++;
+  if (upload->destroyed)
+    upload->progress_after_destroy = TRUE;
+}
+
+static void
+drop_destroy_cb (gpointer user_data)
+{
+  DropUpload *upload = user_data;
+
+  upload->destroyed = TRUE;
+}
+
+static void
+test_cancel_and_drop (void)
+{
+  LtS3Client *client = lt_test_s3_make_client (&strict_server, NULL, NULL, CONNECTIONS, 30);
+  g_autoptr(LtS3Bandwidth) bandwidth = lt_s3_bandwidth_new (512 * 1024);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autofree char *dir = lt_test_make_temp_dir ();
+  g_autofree char *path = write_random_file (dir, "drop", 2 * 1024 * 1024);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  DropUpload uploads[CONNECTIONS + 2] = { 0 };
+  guint total_progress = 0;
+
+  lt_s3_client_set_bandwidth (client, bandwidth);
+  for (guint i = 0; i < G_N_ELEMENTS (uploads); i++)
+    {
+      g_autofree char *key = g_strdup_printf ("drop/%u.ts", i);
+
+      lt_s3_client_put_object_async (client, key, file, NULL, drop_progress_cb, &uploads[i],
+                                     drop_destroy_cb, cancellable, lt_test_store_result_cb,
+                                     &uploads[i].result);
+    }
+  lt_test_spin (400);
+  g_cancellable_cancel (cancellable);
+  g_object_unref (client);
+
+  for (guint i = 0; i < G_N_ELEMENTS (uploads); i++)
+    {
+      g_autoptr(GObject) source = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *etag = NULL;
+
+      lt_test_wait_result (&uploads[i].result);
+      source = g_async_result_get_source_object (uploads[i].result);
+      etag = lt_s3_client_put_object_finish (LT_S3_CLIENT (source), uploads[i].result,
+                                             &error);
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_assert_null (etag);
+      g_clear_object (&uploads[i].result);
+    }
+  /* libsoup finishes with the cancelled messages and the last request disposes the
+   * client (its session aborted) meanwhile. */
+  lt_test_spin (500);
+  for (guint i = 0; i < G_N_ELEMENTS (uploads); i++)
+    {
+      g_assert_true (uploads[i].destroyed);
+      g_assert_false (uploads[i].progress_after_destroy);
+      total_progress += uploads[i].progress_calls;
+    }
+  /* Bodies were on the wire when the cancel came. */
+  g_assert_cmpuint (total_progress, >, 0);
+}
+
 static void
 test_backoff (void)
 {
@@ -1000,6 +1084,7 @@ main (int    argc,
   g_test_add_func ("/s3-client/strict/fault-skew", test_fault_skew);
   g_test_add_func ("/s3-client/strict/bandwidth-progress", test_bandwidth_progress);
   g_test_add_func ("/s3-client/strict/cancel", test_cancel);
+  g_test_add_func ("/s3-client/strict/cancel-and-drop", test_cancel_and_drop);
   g_test_add_func ("/s3-client/zz/verification-summary", test_zz_verification_summary);
 
   status = g_test_run ();

@@ -323,6 +323,19 @@ index_of (GPtrArray  *keys,
   return 0;
 }
 
+/* The last time @key was stored: a live playlist may be stored again as it grows, and only
+ * its final version names every slice. */
+static guint
+last_index_of (GPtrArray  *keys,
+               const char *key)
+{
+  for (guint i = keys->len; i > 0; i--)
+    if (g_strcmp0 (g_ptr_array_index (keys, i - 1), key) == 0)
+      return i - 1;
+  g_assert_not_reached ();
+  return 0;
+}
+
 /* ---- tests ---- */
 
 /* Slices, their playlist and a large file: everything arrives intact, the playlist after
@@ -573,6 +586,36 @@ test_missing_file (Fixture       *fx,
 }
 
 static gboolean
+has_failure (gpointer data)
+{
+  return g_list_model_get_n_items (G_LIST_MODEL (data)) > 0;
+}
+
+/* A playlist (read whole, not streamed) whose local copy is gone fails for good too, on
+ * the first attempt, instead of being retried with backoff. */
+static void
+test_missing_playlist (Fixture       *fx,
+                       gconstpointer  data)
+{
+  g_autofree char *gone = spool_file (fx, "missing/gone.m3u8", 100);
+  GListModel *failures = lt_sync_engine_get_failures (fx->engine);
+  g_autoptr(LtSyncFailure) item = NULL;
+
+  g_assert_cmpint (g_unlink (gone), ==, 0);
+  g_hash_table_remove (fx->md5s, "missing/gone.m3u8");
+  lt_sync_engine_start (fx->engine);
+  enqueue (fx, "missing/gone.m3u8", LT_SYNC_KIND_PLAYLIST, 0);
+  lt_test_wait_until (has_failure, failures, 30000, "the missing playlist failed");
+  item = g_list_model_get_item (failures, 0);
+  g_assert_cmpstr (lt_sync_failure_get_object_key (item), ==, "missing/gone.m3u8");
+  g_assert_cmpint (lt_sync_failure_get_kind (item), ==, LT_SYNC_KIND_PLAYLIST);
+  g_assert_nonnull (strstr (lt_sync_failure_get_last_error (item), gone));
+  g_assert_cmpuint (lt_sync_failure_get_attempts (item), ==, 1);
+  g_assert_cmpuint (fx->failing, ==, 0);
+  g_hash_table_remove (fx->paths, "missing/gone.m3u8");
+}
+
+static gboolean
 two_parts_stored (gpointer data)
 {
   Fixture *fx = data;
@@ -815,12 +858,15 @@ test_recording_hooks (Fixture       *fx,
                                   "AND local_path IS NULL"), ==, 3);
   g_assert_cmpint (query_int (fx, "SELECT count(*) FROM recording_files "
                                   "WHERE state = 'uploaded' AND local_path IS NULL"), ==, 2);
+  /* Every version of the playlist names at least the first slice. */
+  g_assert_cmpuint (index_of (fx->done_order, "rec/app/s/1/0.ts"), <,
+                    index_of (fx->done_order, playlist.object_key));
   for (guint i = 0; i < 3; i++)
     {
       g_autofree char *key = g_strdup_printf ("rec/app/s/1/%u.ts", i);
 
       g_assert_cmpuint (index_of (fx->done_order, key), <,
-                        index_of (fx->done_order, playlist.object_key));
+                        last_index_of (fx->done_order, playlist.object_key));
     }
 
   /* An index file over the slices, to the same S3 target: spooled, queued, uploaded; its
@@ -907,6 +953,8 @@ main (int    argc,
               test_recording_hooks, fixture_teardown);
   g_test_add ("/sync/strict/pause", Fixture, &strict_server, fixture_setup, test_pause,
               fixture_teardown);
+  g_test_add ("/sync/strict/missing-playlist", Fixture, &strict_server, fixture_setup,
+              test_missing_playlist, fixture_teardown);
 
   status = g_test_run ();
 

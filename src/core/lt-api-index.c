@@ -70,12 +70,11 @@ return_error (LtApiRequest *request,
   lt_api_request_return_error (request, error);
 }
 
-/* The triplet every action needs; FALSE after returning the error. */
-static gboolean
-require_stream (LtApiRequest  *request,
-                const char   **domain,
-                const char   **app,
-                const char   **stream)
+gboolean
+_lt_api_require_stream (LtApiRequest  *request,
+                        const char   **domain,
+                        const char   **app,
+                        const char   **stream)
 {
   g_autoptr(GError) error = NULL;
 
@@ -89,11 +88,10 @@ require_stream (LtApiRequest  *request,
   return TRUE;
 }
 
-/* StartTime and EndTime, parsed and checked; FALSE after returning the error. */
-static gboolean
-require_range (LtApiRequest *request,
-               gint64       *start_time,
-               gint64       *end_time)
+gboolean
+_lt_api_require_times (LtApiRequest *request,
+                       gint64       *start_time,
+                       gint64       *end_time)
 {
   g_autoptr(GError) error = NULL;
   const char *start;
@@ -117,6 +115,25 @@ require_range (LtApiRequest *request,
                                         _("EndTime must look like 2006-01-02T15:04:05Z"));
       return FALSE;
     }
+  if (*end_time <= *start_time)
+    {
+      lt_api_request_return_error_code (request, 400, "InvalidEndTime.Mismatch",
+                                        _("EndTime must be later than StartTime"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The index files' range: at most four days. */
+static gboolean
+require_range (LtApiRequest *request,
+               gint64       *start_time,
+               gint64       *end_time)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!_lt_api_require_times (request, start_time, end_time))
+    return FALSE;
   if (!lt_index_files_check_range (*start_time, *end_time, &error))
     {
       return_error (request, error);
@@ -150,6 +167,25 @@ file_to_info (LtIndexFile *file)
   return info;
 }
 
+/* The reply with @file as @member, or @error when there is no @file. */
+static void
+return_file (LtApiRequest *request,
+             const char   *member,
+             LtIndexFile  *file,
+             const GError *error)
+{
+  g_autoptr(JsonObject) reply = NULL;
+
+  if (file == NULL)
+    {
+      return_error (request, error);
+      return;
+    }
+  reply = json_object_new ();
+  json_object_set_object_member (reply, member, file_to_info (file));
+  lt_api_request_return_result (request, reply);
+}
+
 /* CreateLiveStreamRecordIndexFiles ------------------------------------------------------ */
 
 static void
@@ -159,18 +195,10 @@ create_done_cb (GObject      *source,
 {
   g_autoptr(LtApiRequest) request = user_data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(LtIndexFile) file = NULL;
-  g_autoptr(JsonObject) reply = NULL;
+  g_autoptr(LtIndexFile) file = lt_index_files_create_finish (LT_CATALOG (source), result,
+                                                              &error);
 
-  file = lt_index_files_create_finish (LT_CATALOG (source), result, &error);
-  if (file == NULL)
-    {
-      return_error (request, error);
-      return;
-    }
-  reply = json_object_new ();
-  json_object_set_object_member (reply, "RecordInfo", file_to_info (file));
-  lt_api_request_return_result (request, reply);
+  return_file (request, "RecordInfo", file, error);
 }
 
 static void
@@ -182,7 +210,7 @@ create_index_files (LtApiRequest *request,
   LtIndexFileRequest spec = { 0 };
   const char *included;
 
-  if (!require_stream (request, &spec.domain, &spec.app, &spec.stream) ||
+  if (!_lt_api_require_stream (request, &spec.domain, &spec.app, &spec.stream) ||
       !require_range (request, &spec.start_time, &spec.end_time))
     return;
   if ((spec.endpoint = lt_api_request_require_param (request, "OssEndpoint", &error)) == NULL ||
@@ -224,18 +252,10 @@ lookup_done_cb (GObject      *source,
 {
   g_autoptr(LtApiRequest) request = user_data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(LtIndexFile) file = NULL;
-  g_autoptr(JsonObject) reply = NULL;
+  g_autoptr(LtIndexFile) file = lt_index_files_lookup_finish (LT_CATALOG (source), result,
+                                                              &error);
 
-  file = lt_index_files_lookup_finish (LT_CATALOG (source), result, &error);
-  if (file == NULL)
-    {
-      return_error (request, error);
-      return;
-    }
-  reply = json_object_new ();
-  json_object_set_object_member (reply, "RecordIndexInfo", file_to_info (file));
-  lt_api_request_return_result (request, reply);
+  return_file (request, "RecordIndexInfo", file, error);
 }
 
 static void
@@ -246,7 +266,7 @@ describe_index_file (LtApiRequest *request,
   g_autoptr(GError) error = NULL;
   const char *domain, *app, *stream, *record_id;
 
-  if (!require_stream (request, &domain, &app, &stream))
+  if (!_lt_api_require_stream (request, &domain, &app, &stream))
     return;
   if ((record_id = lt_api_request_require_param (request, "RecordId", &error)) == NULL)
     {
@@ -316,7 +336,7 @@ describe_index_files (LtApiRequest *request,
   gboolean descending;
   ListCall *call;
 
-  if (!require_stream (request, &domain, &app, &stream) ||
+  if (!_lt_api_require_stream (request, &domain, &app, &stream) ||
       !require_range (request, &start_time, &end_time))
     return;
   if (!lt_api_request_get_int_param (request, "PageNum", 1, 1, G_MAXINT32, &page_num, &error) ||

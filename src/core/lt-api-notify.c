@@ -29,7 +29,7 @@ return_store_error (LtApiRequest *request,
                     const GError *error)
 {
   g_autofree char *message = NULL;
-  LtNotifyError code = LT_NOTIFY_ERROR_FAILED;
+  LtNotifyError code;
 
   if (error->domain != LT_NOTIFY_ERROR)
     {
@@ -75,20 +75,28 @@ return_store_error (LtApiRequest *request,
                                     lt_notify_error_code_name (code), message);
 }
 
+/* lt_notify_store_add_finish, _update_finish and _remove_finish */
+typedef gboolean (*StoreFinishFunc) (LtNotifyStore  *store,
+                                     GAsyncResult   *result,
+                                     GError        **error);
+
 typedef struct
 {
-  LtApiRequest *request;
-  char         *domain;
+  LtApiRequest    *request;
+  char            *domain;
+  StoreFinishFunc  finish;
 } Call;
 
 static Call *
-call_new (LtApiRequest *request,
-          const char   *domain)
+call_new (LtApiRequest    *request,
+          const char      *domain,
+          StoreFinishFunc  finish)
 {
   Call *call = g_new0 (Call, 1);
 
   call->request = lt_api_request_ref (request);
   call->domain = g_strdup (domain);
+  call->finish = finish;
   return call;
 }
 
@@ -101,6 +109,21 @@ call_free (Call *call)
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Call, call_free)
+
+/* An add, update or remove finished: an empty result, or the store's error. */
+static void
+store_done_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(Call) call = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!call->finish (LT_NOTIFY_STORE (source), result, &error))
+    return_store_error (call->request, call->domain, error);
+  else
+    lt_api_request_return_result (call->request, NULL);
+}
 
 /* DomainName, NotifyUrl (both required), NeedStatusNotify, OnDemandUrl. */
 static gboolean
@@ -134,25 +157,18 @@ read_config (LtApiRequest    *request,
 
 /* AddLiveRecordNotifyConfig, UpdateLiveRecordNotifyConfig ------------------------------- */
 
-static void
-add_cb (GObject      *source,
-        GAsyncResult *result,
-        gpointer      user_data)
-{
-  g_autoptr(Call) call = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!lt_notify_store_add_finish (LT_NOTIFY_STORE (source), result, &error))
-    return_store_error (call->request, call->domain, error);
-  else
-    lt_api_request_return_result (call->request, NULL);
-}
+typedef void (*StoreWriteFunc) (LtNotifyStore        *store,
+                                const LtNotifyConfig *config,
+                                GCancellable         *cancellable,
+                                GAsyncReadyCallback   callback,
+                                gpointer              user_data);
 
 static void
-add_live_record_notify_config (LtApiRequest *request,
-                               gpointer      user_data)
+write_config (LtApiRequest    *request,
+              LtNotifyStore   *store,
+              StoreWriteFunc   write,
+              StoreFinishFunc  finish)
 {
-  LtNotifyStore *store = user_data;
   LtNotifyConfig config = { 0, };
   g_autoptr(GError) error = NULL;
 
@@ -163,56 +179,25 @@ add_live_record_notify_config (LtApiRequest *request,
       return;
     }
 
-  lt_notify_store_add_async (store, &config, NULL, add_cb, call_new (request, config.domain));
+  write (store, &config, NULL, store_done_cb, call_new (request, config.domain, finish));
 }
 
 static void
-update_cb (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
+add_live_record_notify_config (LtApiRequest *request,
+                               gpointer      user_data)
 {
-  g_autoptr(Call) call = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!lt_notify_store_update_finish (LT_NOTIFY_STORE (source), result, &error))
-    return_store_error (call->request, call->domain, error);
-  else
-    lt_api_request_return_result (call->request, NULL);
+  write_config (request, user_data, lt_notify_store_add_async, lt_notify_store_add_finish);
 }
 
 static void
 update_live_record_notify_config (LtApiRequest *request,
                                   gpointer      user_data)
 {
-  LtNotifyStore *store = user_data;
-  LtNotifyConfig config = { 0, };
-  g_autoptr(GError) error = NULL;
-
-  if (!read_config (request, &config, &error))
-    {
-      lt_api_request_return_error (request, error);
-      return;
-    }
-
-  lt_notify_store_update_async (store, &config, NULL, update_cb,
-                                call_new (request, config.domain));
+  write_config (request, user_data, lt_notify_store_update_async,
+                lt_notify_store_update_finish);
 }
 
 /* DeleteLiveRecordNotifyConfig --------------------------------------------------------- */
-
-static void
-remove_cb (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  g_autoptr(Call) call = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!lt_notify_store_remove_finish (LT_NOTIFY_STORE (source), result, &error))
-    return_store_error (call->request, call->domain, error);
-  else
-    lt_api_request_return_result (call->request, NULL);
-}
 
 static void
 delete_live_record_notify_config (LtApiRequest *request,
@@ -228,7 +213,8 @@ delete_live_record_notify_config (LtApiRequest *request,
       return;
     }
 
-  lt_notify_store_remove_async (store, domain, NULL, remove_cb, call_new (request, domain));
+  lt_notify_store_remove_async (store, domain, NULL, store_done_cb,
+                                call_new (request, domain, lt_notify_store_remove_finish));
 }
 
 /* DescribeLiveRecordNotifyConfig ------------------------------------------------------- */
@@ -253,13 +239,10 @@ describe_live_record_notify_config (LtApiRequest *request,
   config = lt_notify_store_lookup (store, domain);
   if (config == NULL)
     {
-      g_autofree char *message =
-        g_strdup_printf ("There is no notify configuration for the domain %s.", domain);
+      g_autoptr(GError) not_found = g_error_new_literal (LT_NOTIFY_ERROR,
+                                                         LT_NOTIFY_ERROR_CONFIG_NOT_FOUND, "");
 
-      lt_api_request_return_error_code (request,
-                                        lt_notify_error_http_status (LT_NOTIFY_ERROR_CONFIG_NOT_FOUND),
-                                        lt_notify_error_code_name (LT_NOTIFY_ERROR_CONFIG_NOT_FOUND),
-                                        message);
+      return_store_error (request, domain, not_found);
       return;
     }
 

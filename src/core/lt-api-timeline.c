@@ -18,6 +18,7 @@
 
 #include <math.h>
 
+#include "lt-api-index.h"
 #include "lt-api-timeline.h"
 #include "lt-timeline.h"
 
@@ -30,34 +31,8 @@ parse_window (LtApiRequest *request,
               gint64       *start,
               gint64       *end)
 {
-  g_autoptr(GError) error = NULL;
-  const char *start_text;
-  const char *end_text;
-
-  if ((start_text = lt_api_request_require_param (request, "StartTime", &error)) == NULL ||
-      (end_text = lt_api_request_require_param (request, "EndTime", &error)) == NULL)
-    {
-      lt_api_request_return_error (request, error);
-      return FALSE;
-    }
-  if (!lt_api_parse_time (start_text, start))
-    {
-      lt_api_request_return_error_code (request, 400, "InvalidStartTime.Malformed",
-                                        "StartTime is not a time of the form yyyy-MM-ddTHH:mm:ssZ.");
-      return FALSE;
-    }
-  if (!lt_api_parse_time (end_text, end))
-    {
-      lt_api_request_return_error_code (request, 400, "InvalidEndTime.Malformed",
-                                        "EndTime is not a time of the form yyyy-MM-ddTHH:mm:ssZ.");
-      return FALSE;
-    }
-  if (*end <= *start)
-    {
-      lt_api_request_return_error_code (request, 400, "InvalidEndTime.Mismatch",
-                                        "EndTime must be later than StartTime.");
-      return FALSE;
-    }
+  if (!_lt_api_require_times (request, start, end))
+    return FALSE;
   if (*end - *start > max_span)
     {
       g_autofree char *message = g_strdup_printf ("EndTime may be at most %" G_GINT64_FORMAT
@@ -128,21 +103,14 @@ describe_live_stream_record_content (LtApiRequest *request,
                                      gpointer      user_data)
 {
   LtCatalog *catalog = user_data;
-  g_autoptr(GError) error = NULL;
   const char *domain;
   const char *app;
   const char *stream;
   gint64 start;
   gint64 end;
 
-  if ((domain = lt_api_request_require_param (request, "DomainName", &error)) == NULL ||
-      (app = lt_api_request_require_param (request, "AppName", &error)) == NULL ||
-      (stream = lt_api_request_require_param (request, "StreamName", &error)) == NULL)
-    {
-      lt_api_request_return_error (request, error);
-      return;
-    }
-  if (!parse_window (request, CONTENT_MAX_SPAN_SECONDS, &start, &end))
+  if (!_lt_api_require_stream (request, &domain, &app, &stream) ||
+      !parse_window (request, CONTENT_MAX_SPAN_SECONDS, &start, &end))
     return;
 
   lt_timeline_query_coverage_async (catalog, domain, app, stream,

@@ -101,15 +101,6 @@ G_DEFINE_BOXED_TYPE (LtCallbackItem, lt_callback_item,
                      "created_at_us, next_attempt_at_us, expires_at_us, delivered_at_us, " \
                      "last_error, last_status"
 
-static char *
-column_text (sqlite3_stmt *stmt,
-             int           column)
-{
-  const unsigned char *text = sqlite3_column_text (stmt, column);
-
-  return text != NULL ? g_strdup ((const char *) text) : NULL;
-}
-
 static LtCallbackItem *
 item_from_row (sqlite3_stmt *stmt)
 {
@@ -117,12 +108,12 @@ item_from_row (sqlite3_stmt *stmt)
   g_autofree char *state = NULL;
 
   item->id = sqlite3_column_int64 (stmt, 0);
-  item->domain = column_text (stmt, 1);
-  item->stream_key = column_text (stmt, 2);
-  item->kind = column_text (stmt, 3);
-  item->url = column_text (stmt, 4);
-  item->body = column_text (stmt, 5);
-  state = column_text (stmt, 6);
+  item->domain = lt_catalog_column_dup (stmt, 1);
+  item->stream_key = lt_catalog_column_dup (stmt, 2);
+  item->kind = lt_catalog_column_dup (stmt, 3);
+  item->url = lt_catalog_column_dup (stmt, 4);
+  item->body = lt_catalog_column_dup (stmt, 5);
+  state = lt_catalog_column_dup (stmt, 6);
   item->state = state_from_string (state);
   item->attempts = sqlite3_column_int (stmt, 7);
   item->created_at_us = sqlite3_column_int64 (stmt, 8);
@@ -132,7 +123,7 @@ item_from_row (sqlite3_stmt *stmt)
     item->next_attempt_at_us = 0;
   item->expires_at_us = sqlite3_column_int64 (stmt, 10);
   item->delivered_at_us = sqlite3_column_int64 (stmt, 11);
-  item->last_error = column_text (stmt, 12);
+  item->last_error = lt_catalog_column_dup (stmt, 12);
   item->last_status = sqlite3_column_int (stmt, 13);
   return item;
 }
@@ -228,7 +219,8 @@ worker_state_load (sqlite3      *db,
       {
         guint count = sqlite3_column_int (stmt, 1);
 
-        g_hash_table_insert (ws->active, column_text (stmt, 0), GUINT_TO_POINTER (count));
+        g_hash_table_insert (ws->active, lt_catalog_column_dup (stmt, 0),
+                             GUINT_TO_POINTER (count));
         ws->n_pending += count;
         /* Every row waits: the head was lost (its promotion never committed). */
         if (sqlite3_column_int64 (stmt, 3) == WAITING)
@@ -411,18 +403,29 @@ job_base_clear (JobBase *base)
 /* ---- start and shutdown ---- */
 
 static gpointer
+reset_sending_job (sqlite3  *db,
+                   gpointer  data,
+                   GError  **error)
+{
+  sqlite3_stmt *stmt;
+
+  stmt = lt_catalog_stmt (db, "UPDATE callback_outbox SET state = 'pending' "
+                          "WHERE state = 'sending'", error);
+  if (stmt == NULL || !lt_catalog_step_done (stmt, error))
+    return NULL;
+  return GINT_TO_POINTER (TRUE);
+}
+
+static gpointer
 start_job (sqlite3  *db,
            gpointer  data,
            GError  **error)
 {
   JobBase *base = data;
-  sqlite3_stmt *stmt;
 
   if (!lt_catalog_begin (db, error))
     return NULL;
-  stmt = lt_catalog_stmt (db, "UPDATE callback_outbox SET state = 'pending' "
-                          "WHERE state = 'sending'", error);
-  if (stmt == NULL || !lt_catalog_step_done (stmt, error)
+  if (reset_sending_job (db, NULL, error) == NULL
       || !worker_state_load (db, base->ws, base->now, error)
       || !lt_catalog_commit (db, error))
     {
@@ -484,20 +487,6 @@ lt_callback_queue_start (LtCallbackQueue *self)
   sd->self = g_object_ref (self);
   lt_catalog_run_async (self->catalog, start_job, sd, start_data_free, NULL, NULL,
                         start_cb, g_object_ref (self));
-}
-
-static gpointer
-reset_sending_job (sqlite3  *db,
-                   gpointer  data,
-                   GError  **error)
-{
-  sqlite3_stmt *stmt;
-
-  stmt = lt_catalog_stmt (db, "UPDATE callback_outbox SET state = 'pending' "
-                          "WHERE state = 'sending'", error);
-  if (stmt == NULL || !lt_catalog_step_done (stmt, error))
-    return NULL;
-  return GINT_TO_POINTER (TRUE);
 }
 
 static void
@@ -661,10 +650,10 @@ fetch_job (sqlite3  *db,
       DueRow *row = g_new0 (DueRow, 1);
 
       row->id = sqlite3_column_int64 (stmt, 0);
-      row->domain = column_text (stmt, 1);
-      row->stream_key = column_text (stmt, 2);
-      row->url = column_text (stmt, 3);
-      row->body = column_text (stmt, 4);
+      row->domain = lt_catalog_column_dup (stmt, 1);
+      row->stream_key = lt_catalog_column_dup (stmt, 2);
+      row->url = lt_catalog_column_dup (stmt, 3);
+      row->body = lt_catalog_column_dup (stmt, 4);
       row->attempts = sqlite3_column_int (stmt, 5);
       row->next_attempt_at_us = sqlite3_column_int64 (stmt, 6);
       row->expires_at_us = sqlite3_column_int64 (stmt, 7);
@@ -1253,6 +1242,28 @@ fail:
   return NULL;
 }
 
+/* An attempt at @row, holding its stream's slot (and one of @host_key's, unless NULL)
+ * until release_slot(). */
+static Attempt *
+attempt_new (LtCallbackQueue *self,
+             DueRow          *row,
+             const char      *host_key)
+{
+  Attempt *attempt = g_new0 (Attempt, 1);
+
+  attempt->self = g_object_ref (self);
+  attempt->id = row->id;
+  attempt->stream_key = g_strdup (row->stream_key);
+  attempt->host_key = g_strdup (host_key);
+  attempt->attempts = row->attempts;
+
+  g_hash_table_insert (self->streams_in_flight, g_strdup (row->stream_key), attempt);
+  if (host_key != NULL)
+    host_state (self, host_key)->in_flight++;
+  self->n_in_flight++;
+  return attempt;
+}
+
 static void
 release_slot (LtCallbackQueue *self,
               Attempt         *attempt)
@@ -1316,16 +1327,26 @@ finish_job_free (gpointer data)
   g_free (job);
 }
 
+/* min (@cap_us, @first_us · 2^@n) */
+static gint64
+doubled_us (gint64 first_us,
+            gint64 cap_us,
+            guint  n)
+{
+  gint64 delay = first_us;
+
+  for (guint i = 0; i < n && delay < cap_us; i++)
+    delay *= 2;
+  return MIN (delay, cap_us);
+}
+
 static gint64
 backoff_us (LtCallbackQueue *self,
             guint            attempts)
 {
-  double ceiling = FIRST_RETRY_US;
+  double ceiling = doubled_us (FIRST_RETRY_US, MAX_RETRY_US, attempts);
 
-  /* Full jitter: uniform in (0, min (cap, first · 2^attempts)]. */
-  for (guint i = 0; i < attempts && ceiling < MAX_RETRY_US; i++)
-    ceiling *= 2;
-  ceiling = MIN (ceiling, (double) MAX_RETRY_US);
+  /* Full jitter: uniform in (0, ceiling]. */
   return (gint64) (ceiling * self->backoff_scale * (1.0 - g_random_double ())) + 1;
 }
 
@@ -1375,13 +1396,10 @@ attempt_cb (GObject      *source,
            && !g_error_matches (error, LT_OUTBOUND_ERROR, LT_OUTBOUND_ERROR_FORBIDDEN)
            && !g_error_matches (error, LT_OUTBOUND_ERROR, LT_OUTBOUND_ERROR_INVALID_URL))
     {
-      gint64 delay = HOST_FIRST_US;
+      gint64 delay = doubled_us (HOST_FIRST_US, HOST_MAX_US, hs->failures);
 
-      for (guint i = 0; i < hs->failures && delay < HOST_MAX_US; i++)
-        delay *= 2;
       hs->failures++;
-      hs->down_until_us = g_get_real_time ()
-                          + (gint64) (MIN (delay, HOST_MAX_US) * attempt->self->backoff_scale);
+      hs->down_until_us = g_get_real_time () + (gint64) (delay * attempt->self->backoff_scale);
     }
   if (reply == NULL)
     {
@@ -1419,18 +1437,7 @@ start_attempt (LtCallbackQueue *self,
                const char      *host_key)
 {
   g_autoptr(GError) error = NULL;
-  Attempt *attempt = g_new0 (Attempt, 1);
-
-  attempt->self = g_object_ref (self);
-  attempt->id = row->id;
-  attempt->stream_key = g_strdup (row->stream_key);
-  attempt->host_key = g_strdup (host_key);
-  attempt->attempts = row->attempts;
-
-  g_hash_table_insert (self->streams_in_flight, g_strdup (row->stream_key), attempt);
-  if (host_key != NULL)
-    host_state (self, host_key)->in_flight++;
-  self->n_in_flight++;
+  Attempt *attempt = attempt_new (self, row, host_key);
 
   attempt->message = build_message (self, row->domain, row->url, row->body, &error);
   if (attempt->message == NULL)
@@ -1452,14 +1459,8 @@ static void
 expire_without_attempt (LtCallbackQueue *self,
                         DueRow          *row)
 {
-  Attempt *attempt = g_new0 (Attempt, 1);
+  Attempt *attempt = attempt_new (self, row, NULL);
 
-  attempt->self = g_object_ref (self);
-  attempt->id = row->id;
-  attempt->stream_key = g_strdup (row->stream_key);
-  attempt->attempts = row->attempts;
-  g_hash_table_insert (self->streams_in_flight, g_strdup (row->stream_key), attempt);
-  self->n_in_flight++;
   record_outcome (attempt, OUTCOME_EXPIRED, 0, _("The receiver could not be reached"));
 }
 
@@ -1474,8 +1475,6 @@ typedef struct
   char    *url;
   char    *body;
   gint64   expires_at_us;
-  gint64   id;
-  gboolean is_head;
   LtCallbackQueue *self;
 } EnqueueData;
 
@@ -1503,11 +1502,12 @@ enqueue_job (sqlite3  *db,
 {
   EnqueueData *ed = data;
   sqlite3_stmt *stmt;
+  gboolean is_head;
   gint64 *id;
 
   if (!job_begin (db, &ed->base, error))
     return NULL;
-  ed->is_head = worker_active (ed->base.ws, ed->stream_key) == 0;
+  is_head = worker_active (ed->base.ws, ed->stream_key) == 0;
   stmt = lt_catalog_stmt (db, "INSERT INTO callback_outbox (domain, stream_key, kind, url, "
                           "body, state, next_attempt_at_us, expires_at_us, created_at_us) "
                           "VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?8)", error);
@@ -1518,7 +1518,7 @@ enqueue_job (sqlite3  *db,
   sqlite3_bind_text (stmt, 3, ed->kind, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 4, ed->url, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 5, ed->body, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (stmt, 6, ed->is_head ? ed->base.now : WAITING);
+  sqlite3_bind_int64 (stmt, 6, is_head ? ed->base.now : WAITING);
   sqlite3_bind_int64 (stmt, 7, ed->expires_at_us);
   sqlite3_bind_int64 (stmt, 8, ed->base.now);
   if (!lt_catalog_step_done (stmt, error))
@@ -1528,9 +1528,8 @@ enqueue_job (sqlite3  *db,
     }
   worker_add_active (ed->base.ws, ed->stream_key, 1);
   job_take_counts (&ed->base);
-  ed->id = sqlite3_last_insert_rowid (db);
   id = g_new (gint64, 1);
-  *id = ed->id;
+  *id = sqlite3_last_insert_rowid (db);
   return id;
 }
 

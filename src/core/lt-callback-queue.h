@@ -78,7 +78,7 @@ void             lt_callback_queue_set_expiry   (LtCallbackQueue    *self,
 /* For tests: scales every backoff delay (default 1.0). */
 void             lt_callback_queue_set_backoff_scale (LtCallbackQueue *self,
                                                       double           scale);
-/* For tests and the benchmark: the time limit of each attempt, ms (default 10000). */
+/* For tests: the time limit of each attempt, ms (default 10000). */
 void             lt_callback_queue_set_attempt_timeout (LtCallbackQueue *self,
                                                         guint            timeout_ms);
 /* Resets rows left 'sending' by a crash to 'pending' and starts delivering. The catalog

@@ -26,6 +26,7 @@ struct _LtEngine
   GError        *api_error;      /* why the control API does not listen, or NULL */
 
   gboolean        ingest_enabled;
+  gboolean        command_mode;  /* only the catalog and the stores (lt_engine_set_command_mode) */
   guint           ingest_port;   /* as set; 0: the setting */
   LtStreamRegistry *registry;
   LtIngestServer *ingest_server;
@@ -43,7 +44,6 @@ struct _LtEngine
    * and the pass cancelled at shutdown. */
   guint           retention_source;
   GCancellable   *retention_cancellable;
-  gboolean        retention_running;
 
   guint          starting : 1;
   guint          started : 1;

@@ -291,6 +291,20 @@ setup_settings (LtEngine *self)
     }
 }
 
+/* Whether @key can be read: there are settings and their schema has it (an older schema
+ * installed system-wide may lack newer keys, and reading a missing key aborts). */
+static gboolean
+has_setting (LtEngine   *self,
+             const char *key)
+{
+  g_autoptr(GSettingsSchema) schema = NULL;
+
+  if (self->settings == NULL)
+    return FALSE;
+  g_object_get (self->settings, "settings-schema", &schema, NULL);
+  return schema != NULL && g_settings_schema_has_key (schema, key);
+}
+
 /* A rule's OssEndpoint/OssBucket must name a storage target's usable bucket. An S3
  * target is asked (test connection) within this time; the API call waits for it. */
 #define RULE_BUCKET_CHECK_TIMEOUT_MS 10000
@@ -392,14 +406,8 @@ setup_sync (LtEngine *self)
 {
   g_autofree char *spool = NULL;
 
-  if (self->settings != NULL)
-    {
-      g_autoptr(GSettingsSchema) schema = NULL;
-
-      g_object_get (self->settings, "settings-schema", &schema, NULL);
-      if (g_settings_schema_has_key (schema, "spool-dir"))
-        spool = g_settings_get_string (self->settings, "spool-dir");
-    }
+  if (has_setting (self, "spool-dir"))
+    spool = g_settings_get_string (self->settings, "spool-dir");
   if (spool == NULL || spool[0] == '\0')
     {
       g_free (spool);
@@ -416,13 +424,9 @@ static void
 apply_sync_settings (LtEngine   *self,
                      const char *key)
 {
-  g_autoptr(GSettingsSchema) schema = NULL;
-
-  if (self->settings == NULL || self->sync == NULL)
+  if (self->sync == NULL)
     return;
-  g_object_get (self->settings, "settings-schema", &schema, NULL);
-#define WANTS(name) ((key == NULL || g_str_equal (key, name)) && \
-                     g_settings_schema_has_key (schema, name))
+#define WANTS(name) ((key == NULL || g_str_equal (key, name)) && has_setting (self, name))
   if (WANTS ("sync-concurrency"))
     lt_sync_engine_set_concurrency (self->sync,
                                     g_settings_get_uint (self->settings, "sync-concurrency"));
@@ -775,18 +779,22 @@ start_notify_loaded_cb (GObject      *source,
   if (start_check_shut_down (self, task))
     return;
 
+  /* A command needs the stores only; what the recordings and queues hold belongs to the
+   * engine running them, which may be a daemon on this data directory right now. */
+  if (self->command_mode)
+    {
+      self->starting = FALSE;
+      self->started = TRUE;
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
   /* Callbacks queued before a crash go out again; then, before any stream, what the last
    * run left of its recordings is recovered. */
-  if (self->settings != NULL)
-    {
-      g_autoptr(GSettingsSchema) schema = NULL;
-
-      g_object_get (self->settings, "settings-schema", &schema, NULL);
-      if (g_settings_schema_has_key (schema, "callback-expiry-hours"))
-        lt_callback_queue_set_expiry (self->callbacks,
-                                      g_settings_get_uint (self->settings,
-                                                           "callback-expiry-hours") * 3600);
-    }
+  if (has_setting (self, "callback-expiry-hours"))
+    lt_callback_queue_set_expiry (self->callbacks,
+                                  g_settings_get_uint (self->settings,
+                                                       "callback-expiry-hours") * 3600);
   lt_callback_queue_start (self->callbacks);
   lt_recording_manager_start_async (self->recording, g_task_get_cancellable (task),
                                     start_recording_cb, g_object_ref (task));
@@ -803,14 +811,7 @@ retention_setting (LtEngine   *self,
                    const char *key,
                    guint       fallback)
 {
-  g_autoptr(GSettingsSchema) schema = NULL;
-
-  if (self->settings == NULL)
-    return fallback;
-  g_object_get (self->settings, "settings-schema", &schema, NULL);
-  if (schema == NULL || !g_settings_schema_has_key (schema, key))
-    return fallback;
-  return g_settings_get_uint (self->settings, key);
+  return has_setting (self, key) ? g_settings_get_uint (self->settings, key) : fallback;
 }
 
 static void
@@ -838,10 +839,7 @@ retention_done_cb (GObject      *source,
              out.slices_dropped, out.index_files_dropped, out.files_deleted);
 
   if (self != NULL)
-    {
-      self->retention_running = FALSE;
-      g_clear_object (&self->retention_cancellable);
-    }
+    g_clear_object (&self->retention_cancellable);
 }
 
 static void
@@ -850,7 +848,8 @@ run_retention (LtEngine *self)
   LtRetentionPolicy policy = { 0, };
   GWeakRef *weak;
 
-  if (self->retention_running || self->shut_down || self->catalog == NULL)
+  /* A pass runs while its cancellable is set; shutdown clears it and sets shut_down. */
+  if (self->retention_cancellable != NULL || self->shut_down || self->catalog == NULL)
     return;
 
   policy.now_us = g_get_real_time ();
@@ -863,7 +862,6 @@ run_retention (LtEngine *self)
 
   weak = g_new0 (GWeakRef, 1);
   g_weak_ref_init (weak, self);
-  self->retention_running = TRUE;
   self->retention_cancellable = g_cancellable_new ();
   lt_retention_run_async (self->catalog, &policy, self->retention_cancellable,
                           retention_done_cb, weak);
@@ -1531,16 +1529,10 @@ start_ingest (LtEngine *self,
   if (!gst_is_initialized ())
     gst_init (NULL, NULL);
 
-  if (self->settings != NULL)
-    {
-      g_autoptr(GSettingsSchema) schema = NULL;
-
-      g_object_get (self->settings, "settings-schema", &schema, NULL);
-      if (port == 0 && g_settings_schema_has_key (schema, "ingest-port"))
-        port = (guint) g_settings_get_int (self->settings, "ingest-port");
-      if (g_settings_schema_has_key (schema, "default-domain"))
-        default_domain = g_settings_get_string (self->settings, "default-domain");
-    }
+  if (port == 0 && has_setting (self, "ingest-port"))
+    port = (guint) g_settings_get_int (self->settings, "ingest-port");
+  if (has_setting (self, "default-domain"))
+    default_domain = g_settings_get_string (self->settings, "default-domain");
   if (port == 0)
     port = LT_INGEST_DEFAULT_PORT;
   if (default_domain == NULL || *default_domain == '\0')
@@ -1576,6 +1568,16 @@ lt_engine_get_ingest_enabled (LtEngine *self)
   g_return_val_if_fail (LT_IS_ENGINE (self), FALSE);
 
   return self->ingest_enabled;
+}
+
+void
+lt_engine_set_command_mode (LtEngine *self,
+                            gboolean  command_mode)
+{
+  g_return_if_fail (LT_IS_ENGINE (self));
+  g_return_if_fail (!self->starting && !self->started);
+
+  self->command_mode = !!command_mode;
 }
 
 void

@@ -98,6 +98,13 @@ GSettings     *lt_engine_get_settings       (LtEngine     *self);
 void           lt_engine_set_ingest_enabled (LtEngine     *self,
                                              gboolean      enabled);
 gboolean       lt_engine_get_ingest_enabled (LtEngine     *self);
+/* A command-line run against a data directory a daemon may be using right now (access
+ * keys, signing keys, storage targets): start opens the catalog and loads the stores and
+ * nothing else — no recovery of the recordings, no callback or upload queues, no retention,
+ * no control API, no ingest — so that the daemon's recordings and queues are left alone.
+ * Default FALSE. Set before start. */
+void           lt_engine_set_command_mode   (LtEngine     *self,
+                                             gboolean      command_mode);
 /* The RTMP ingest port, 1–65535; 0 (default) takes the "ingest-port" setting (1935). Set
  * before start. */
 void           lt_engine_set_ingest_port    (LtEngine     *self,

@@ -37,9 +37,8 @@
 #include <glib/gstdio.h>
 
 #include "lt-export.h"
+#include "lt-timeline.h"
 
-/* Slices are looked for this far before the range (as the timeline does). */
-#define LOOKBACK_US           (6 * G_TIME_SPAN_HOUR)
 #define PROGRESS_INTERVAL_US  (100 * G_TIME_SPAN_MILLISECOND)
 #define POLL_MS               100
 /* The output pipeline may hold this much before a slice reader waits for it. */
@@ -716,7 +715,7 @@ slices_job (sqlite3  *db,
   sqlite3_bind_text (stmt, 1, query->domain, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 2, query->app, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 3, query->stream, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (stmt, 4, query->start_us - LOOKBACK_US);
+  sqlite3_bind_int64 (stmt, 4, query->start_us - LT_TIMELINE_SLICE_LOOKBACK_US);
   sqlite3_bind_int64 (stmt, 5, query->end_us);
   sqlite3_bind_int64 (stmt, 6, query->start_us);
   while (lt_catalog_next_row (stmt, error))

@@ -18,13 +18,9 @@
 #include "lt-storage.h"
 #include "lt-sync-engine.h"
 #include "lt-template.h"
+#include "lt-timeline.h"
 
 G_DEFINE_QUARK (lt-index-files-error-quark, lt_index_files_error)
-
-/* How far before the range a slice overlapping its start may begin. Slices are seconds
- * long; the bound only has to exceed the longest slice and keeps the query on the
- * (stream_id, start_time_us) index. */
-#define SLICE_LOOKBACK_US (6 * G_TIME_SPAN_HOUR)
 
 void
 lt_index_file_free (LtIndexFile *file)
@@ -100,9 +96,12 @@ build_playlist (const char          *bucket,
       if (!same_bucket && slice->local_path == NULL)
         continue;
 
+      /* A gap where the timeline splits its ranges (the same tolerance), a reconnect or
+       * another session: #EXT-X-DISCONTINUITY. */
       if (prev != NULL)
         discontinuity =
-          slice->start_time_us - (prev->start_time_us + prev->duration_us) > LT_INDEX_FILES_GAP_US ||
+          slice->start_time_us - (prev->start_time_us + prev->duration_us) >
+            LT_TIMELINE_MERGE_TOLERANCE_US ||
           slice->discontinuity_seq != prev->discontinuity_seq ||
           slice->session_id != prev->session_id;
 
@@ -211,33 +210,6 @@ lt_index_files_render (const char          *bucket,
 
 /* Catalog jobs -------------------------------------------------------------------------- */
 
-static gboolean
-find_stream (sqlite3     *db,
-             const char  *domain,
-             const char  *app,
-             const char  *stream,
-             gint64      *stream_id,
-             GError     **error)
-{
-  sqlite3_stmt *stmt;
-
-  stmt = lt_catalog_stmt (db, "SELECT id FROM streams WHERE domain = ? AND app = ? AND stream = ?",
-                          error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, domain, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 2, app, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 3, stream, -1, SQLITE_TRANSIENT);
-  if (!lt_catalog_next_row (stmt, error))
-    {
-      *stream_id = -1;
-      return error == NULL || *error == NULL;
-    }
-  *stream_id = sqlite3_column_int64 (stmt, 0);
-  sqlite3_reset (stmt);
-  return TRUE;
-}
-
 typedef struct
 {
   char    *local_root;
@@ -310,7 +282,7 @@ read_slices (sqlite3       *db,
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, stream_id);
-  sqlite3_bind_int64 (stmt, 2, start_us - SLICE_LOOKBACK_US);
+  sqlite3_bind_int64 (stmt, 2, start_us - LT_TIMELINE_SLICE_LOOKBACK_US);
   sqlite3_bind_int64 (stmt, 3, end_us);
   sqlite3_bind_int64 (stmt, 4, start_us);
   while (lt_catalog_next_row (stmt, error))
@@ -355,9 +327,10 @@ create_job (sqlite3  *db,
 
   if (!lt_index_files_check_range (job->start_time, job->end_time, error))
     return NULL;
-  if (!find_stream (db, job->domain, job->app, job->stream, &stream_id, error))
+  if (!_lt_timeline_lookup_stream (db, job->domain, job->app, job->stream, &stream_id,
+                                   error))
     return NULL;
-  if (stream_id < 0)
+  if (stream_id == 0)
     {
       g_set_error (error, LT_INDEX_FILES_ERROR, LT_INDEX_FILES_ERROR_NO_CONTENT,
                    _("Nothing was recorded in the requested time range"));
@@ -499,7 +472,8 @@ _lt_index_files_set_sync_engine (LtCatalog    *catalog,
   g_return_if_fail (LT_IS_CATALOG (catalog));
   g_return_if_fail (sync == NULL || LT_IS_SYNC_ENGINE (sync));
 
-  /* A weak pointer: the engine owns both, and drops the sync engine first. */
+  /* Borrowed, not a reference (the sync engine holds the catalog): whoever sets it clears
+   * it before dropping the sync engine, as lt_engine_dispose() does. */
   g_object_set_data (G_OBJECT (catalog), SYNC_ENGINE_KEY, sync);
 }
 
@@ -701,10 +675,11 @@ list_job (sqlite3  *db,
   gint64 stream_id;
   guint64 total = 0;
 
-  if (!find_stream (db, job->domain, job->app, job->stream, &stream_id, error))
+  if (!_lt_timeline_lookup_stream (db, job->domain, job->app, job->stream, &stream_id,
+                                   error))
     return NULL;
 
-  if (stream_id >= 0)
+  if (stream_id != 0)
     {
       stmt = lt_catalog_stmt (db,
                               "SELECT count(*) FROM index_files"

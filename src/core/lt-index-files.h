@@ -24,8 +24,6 @@ typedef enum
 GQuark lt_index_files_error_quark (void);
 
 #define LT_INDEX_FILES_MAX_SPAN        (4 * 24 * 3600)     /* seconds */
-/* Slices further apart than this are separated by #EXT-X-DISCONTINUITY. */
-#define LT_INDEX_FILES_GAP_US          (1500 * G_TIME_SPAN_MILLISECOND)
 #define LT_INDEX_FILES_DEFAULT_OBJECT  "record/{AppName}/{StreamName}/index/{EscapedStartTime}_{EscapedEndTime}"
 
 /* One slice as the playlist builder needs it (sorted by start_time_us). */

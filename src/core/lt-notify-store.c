@@ -430,6 +430,14 @@ emit_changed (LtNotifyStore *self,
   g_signal_emit (self, signals[SIGNAL_CHANGED], 0, domain);
 }
 
+static void
+set_not_found (GError     **error,
+               const char  *domain)
+{
+  g_set_error (error, LT_NOTIFY_ERROR, LT_NOTIFY_ERROR_CONFIG_NOT_FOUND,
+               _("There are no callback settings for %s."), domain);
+}
+
 /* ---- catalog jobs (worker thread) ------------------------------------------------- */
 
 static gboolean
@@ -453,8 +461,8 @@ row_changed (sqlite3               *db,
   if (sqlite3_changes (db) > 0)
     return TRUE;
 
-  g_set_error (error, LT_CATALOG_ERROR, LT_CATALOG_ERROR_NOT_FOUND,
-               _("There are no callback settings for %s."), config->domain);
+  /* Passed on to the caller as it is. */
+  set_not_found (error, config->domain);
   return FALSE;
 }
 
@@ -531,9 +539,9 @@ list_job (sqlite3  *db,
 
       /* Rows are written in lower case; older or hand-made rows are folded here. */
       config->domain = g_ascii_strdown ((const char *) sqlite3_column_text (stmt, 0), -1);
-      config->notify_url = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+      config->notify_url = lt_catalog_column_dup (stmt, 1);
       config->need_status_notify = sqlite3_column_int (stmt, 2) != 0;
-      config->on_demand_url = g_strdup ((const char *) sqlite3_column_text (stmt, 3));
+      config->on_demand_url = lt_catalog_column_dup (stmt, 3);
       config->create_time = sqlite3_column_int64 (stmt, 4);
       config->update_time = sqlite3_column_int64 (stmt, 5);
       g_ptr_array_add (configs, config);
@@ -602,14 +610,6 @@ return_success (LtNotifyStore *self)
 {
   g_task_return_boolean (self->ops.running, TRUE);
   finish_running (self);
-}
-
-static void
-set_not_found (GError     **error,
-               const char  *domain)
-{
-  g_set_error (error, LT_NOTIFY_ERROR, LT_NOTIFY_ERROR_CONFIG_NOT_FOUND,
-               _("There are no callback settings for %s."), domain);
 }
 
 static void
@@ -895,12 +895,8 @@ updated_cb (GObject      *source,
 
   if (lt_catalog_run_finish (LT_CATALOG (source), result, &error) == NULL)
     {
-      if (g_error_matches (error, LT_CATALOG_ERROR, LT_CATALOG_ERROR_NOT_FOUND))
-        {
-          g_clear_error (&error);
-          set_not_found (&error, op->config->domain);
-          return_error (self, error);
-        }
+      if (g_error_matches (error, LT_NOTIFY_ERROR, LT_NOTIFY_ERROR_CONFIG_NOT_FOUND))
+        return_error (self, error);
       else
         return_error (self, catalog_failure (error, _("Could not save the callback settings: ")));
       return;
@@ -967,12 +963,8 @@ removed_cb (GObject      *source,
 
   if (lt_catalog_run_finish (LT_CATALOG (source), result, &error) == NULL)
     {
-      if (g_error_matches (error, LT_CATALOG_ERROR, LT_CATALOG_ERROR_NOT_FOUND))
-        {
-          g_clear_error (&error);
-          set_not_found (&error, op->config->domain);
-          return_error (self, error);
-        }
+      if (g_error_matches (error, LT_NOTIFY_ERROR, LT_NOTIFY_ERROR_CONFIG_NOT_FOUND))
+        return_error (self, error);
       else
         return_error (self, catalog_failure (error, _("Could not delete the callback settings: ")));
       return;

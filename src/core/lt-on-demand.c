@@ -353,16 +353,13 @@ query_send_cb (GObject      *source,
       query_return (task, lt_on_demand_decide (status, bytes, length, truncated,
                                                data->rule_formats));
     }
-  else if (g_error_matches (error, LT_OUTBOUND_ERROR, LT_OUTBOUND_ERROR_TOO_LARGE))
-    query_return (task, lt_on_demand_decide (status, NULL, 0, TRUE, data->rule_formats));
   else if (g_error_matches (error, LT_OUTBOUND_ERROR, LT_OUTBOUND_ERROR_TIMEOUT) ||
            g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
     query_return (task, decision_refuse (status, "OnDemandTimeout",
                                          g_strdup_printf (_("The on-demand address did not "
                                                             "answer within %d seconds."),
                                                           LT_ON_DEMAND_TIMEOUT_MS / 1000)));
-  else if (g_error_matches (error, LT_OUTBOUND_ERROR, LT_OUTBOUND_ERROR_FORBIDDEN) ||
-           lt_outbound_message_get_error (data->message) != NULL)
+  else if (g_error_matches (error, LT_OUTBOUND_ERROR, LT_OUTBOUND_ERROR_FORBIDDEN))
     query_return (task, decision_refuse (0, "OnDemandUnreachable", forbidden_reason ()));
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     query_return (task, decision_refuse (0, "OnDemandUnreachable",

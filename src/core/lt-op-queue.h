@@ -1,6 +1,7 @@
 /* lt-op-queue.h: one asynchronous operation at a time, in the order they were asked for —
- * how the rule store and the notify store keep their in-memory lists and the catalog in
- * step (each operation checks against the list, writes, then changes the list). */
+ * how the rule store, the notify store and the storage targets keep their in-memory lists
+ * and the catalog in step (each operation checks against the list, writes, then changes
+ * the list). */
 #pragma once
 
 #include <gio/gio.h>

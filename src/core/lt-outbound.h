@@ -18,7 +18,6 @@ typedef enum
   LT_OUTBOUND_ERROR_INVALID_URL,     /* not an absolute http(s) URL with a host */
   LT_OUTBOUND_ERROR_FORBIDDEN,       /* resolves to a link-local / metadata address */
   LT_OUTBOUND_ERROR_TIMEOUT,
-  LT_OUTBOUND_ERROR_TOO_LARGE,       /* a reply longer than the caller's limit */
 } LtOutboundError;
 
 GQuark      lt_outbound_error_quark     (void);
@@ -34,13 +33,13 @@ gboolean    lt_outbound_address_is_forbidden (GInetAddress *address);
  * step. */
 SoupSession *lt_outbound_session_new    (guint          timeout_s);
 /* A message to @url (checked with lt_outbound_check_url) that refuses, while connecting,
- * a forbidden remote address (the message is cancelled; its send fails with
- * LT_OUTBOUND_ERROR_FORBIDDEN — see lt_outbound_message_get_error()). */
+ * a forbidden remote address (the message is cancelled; lt_outbound_send_finish() then
+ * fails with LT_OUTBOUND_ERROR_FORBIDDEN). */
 SoupMessage *lt_outbound_message_new    (const char    *method,
                                          const char    *url,
                                          GError       **error);
-/* The error the guard set on @message (FORBIDDEN), or NULL; check it when a send fails
- * with G_IO_ERROR_CANCELLED. */
+/* The error the guard set on @message (FORBIDDEN), or NULL. lt_outbound_send_finish()
+ * already reports it; this is for a send that did not go through it. */
 const GError *lt_outbound_message_get_error (SoupMessage *message);
 
 /* Sends @message and reads at most @max_bytes of the reply body (the rest is not read;

@@ -47,7 +47,8 @@ typedef struct
   guint              slice_days;
   guint              index_days;
   guint              spool_days;
-  char              *local_root;     /* canonical, or NULL: no file is deleted */
+  char              *local_root;     /* canonical after the first job, or NULL: no file
+                                      * is deleted */
 
   GArray            *stream_ids;     /* gint64, loaded by the first job */
   gboolean           streams_loaded;
@@ -233,6 +234,19 @@ load_streams (sqlite3  *db,
   return TRUE;
 }
 
+/* From pass->phase on to the first phase the policy asks for (PHASE_DONE if none). */
+static void
+skip_idle_phases (Pass *pass)
+{
+  gboolean spool = pass->spool_days > 0 && pass->local_root != NULL;
+
+  while ((pass->phase == PHASE_SPOOL_SLICES && !spool) ||
+         (pass->phase == PHASE_SPOOL_FILES && !spool) ||
+         (pass->phase == PHASE_SLICES && pass->slice_days == 0) ||
+         (pass->phase == PHASE_INDEX_FILES && pass->index_days == 0))
+    pass->phase++;
+}
+
 /* On to the next stream, or the next phase after the last one. */
 static void
 next_stream (Pass *pass)
@@ -243,18 +257,31 @@ next_stream (Pass *pass)
     return;
 
   pass->stream_index = 0;
-  do
-    {
-      pass->phase++;
-    }
-  while ((pass->phase == PHASE_SPOOL_SLICES || pass->phase == PHASE_SPOOL_FILES) &&
-         (pass->spool_days == 0 || pass->local_root == NULL));
-  while ((pass->phase == PHASE_SLICES && pass->slice_days == 0) ||
-         (pass->phase == PHASE_INDEX_FILES && pass->index_days == 0))
-    pass->phase++;
+  pass->phase++;
+  skip_idle_phases (pass);
 }
 
 /* Slices: the spool files, or the records ------------------------------------------------- */
+
+/* Runs @sql (one parameter: the row id) for each id in @ids. */
+static gboolean
+forget_rows (sqlite3     *db,
+             const char  *sql,
+             GArray      *ids,
+             GError     **error)
+{
+  sqlite3_stmt *stmt = lt_catalog_stmt (db, sql, error);
+
+  if (stmt == NULL)
+    return FALSE;
+  for (guint i = 0; i < ids->len; i++)
+    {
+      sqlite3_bind_int64 (stmt, 1, g_array_index (ids, gint64, i));
+      if (!lt_catalog_step_done (stmt, error))
+        return FALSE;
+    }
+  return TRUE;
+}
 
 static gboolean
 batch_slices (sqlite3  *db,
@@ -343,17 +370,10 @@ batch_slices (sqlite3  *db,
       goto fail;
     }
 
-  stmt = lt_catalog_stmt (db, records ? "DELETE FROM slices WHERE id = ?1"
-                                      : "UPDATE slices SET local_path = NULL WHERE id = ?1",
-                          error);
-  if (stmt == NULL)
+  if (!forget_rows (db, records ? "DELETE FROM slices WHERE id = ?1"
+                                 : "UPDATE slices SET local_path = NULL WHERE id = ?1",
+                    forget, error))
     goto fail;
-  for (guint i = 0; i < forget->len; i++)
-    {
-      sqlite3_bind_int64 (stmt, 1, g_array_index (forget, gint64, i));
-      if (!lt_catalog_step_done (stmt, error))
-        goto fail;
-    }
   if (!lt_catalog_commit (db, error))
     return FALSE;
   if (records)
@@ -442,15 +462,9 @@ batch_spool_files (sqlite3  *db,
       goto fail;
     }
 
-  stmt = lt_catalog_stmt (db, "UPDATE recording_files SET local_path = NULL WHERE id = ?1", error);
-  if (stmt == NULL)
+  if (!forget_rows (db, "UPDATE recording_files SET local_path = NULL WHERE id = ?1", forget,
+                    error))
     goto fail;
-  for (guint i = 0; i < forget->len; i++)
-    {
-      sqlite3_bind_int64 (stmt, 1, g_array_index (forget, gint64, i));
-      if (!lt_catalog_step_done (stmt, error))
-        goto fail;
-    }
   if (!lt_catalog_commit (db, error))
     return FALSE;
   if (n_rows < BATCH_ROWS)
@@ -512,22 +526,21 @@ batch_job (sqlite3  *db,
     {
       if (!load_streams (db, pass, error))
         return NULL;
-      pass->phase = PHASE_SPOOL_SLICES;
-      if (pass->stream_ids->len == 0)
+      /* On the worker, not the caller's main context: realpath() touches the disk. A
+       * root that does not exist has no files to delete. */
+      if (pass->local_root != NULL)
         {
-          pass->phase = PHASE_DONE;
-          return GINT_TO_POINTER (TRUE);
+          char *canonical = realpath (pass->local_root, NULL);
+
+          g_free (pass->local_root);
+          pass->local_root = canonical != NULL ? g_strdup (canonical) : NULL;
+          free (canonical);
         }
       pass->stream_index = 0;
       pass->cursor_us = G_MININT64;
       pass->cursor_id = 0;
-      if ((pass->spool_days == 0 || pass->local_root == NULL))
-        {
-          pass->phase = PHASE_SLICES;
-          while ((pass->phase == PHASE_SLICES && pass->slice_days == 0) ||
-                 (pass->phase == PHASE_INDEX_FILES && pass->index_days == 0))
-            pass->phase++;
-        }
+      pass->phase = pass->stream_ids->len == 0 ? PHASE_DONE : PHASE_SPOOL_SLICES;
+      skip_idle_phases (pass);
       return GINT_TO_POINTER (TRUE);
     }
 
@@ -626,17 +639,9 @@ lt_retention_run_async (LtCatalog               *catalog,
   pass->slice_days = policy->slice_days;
   pass->index_days = policy->index_days;
   pass->spool_days = policy->spool_days;
-  if (policy->local_root != NULL && policy->spool_days > 0)
-    {
-      char *canonical = realpath (policy->local_root, NULL);
-
-      /* A root that does not exist has no files to delete. */
-      if (canonical != NULL)
-        {
-          pass->local_root = g_strdup (canonical);
-          free (canonical);
-        }
-    }
+  /* Made canonical by the first job. */
+  if (policy->spool_days > 0)
+    pass->local_root = g_strdup (policy->local_root);
   pass->stream_ids = g_array_new (FALSE, FALSE, sizeof (gint64));
   g_task_set_task_data (task, pass, pass_free);
 

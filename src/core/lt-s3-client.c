@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
@@ -687,7 +688,6 @@ struct _LtS3Client
 {
   GObject        parent_instance;
 
-  char          *endpoint;
   char          *scheme;
   char          *host;          /* endpoint host (no brackets) */
   int            port;          /* -1: the scheme's default */
@@ -727,7 +727,6 @@ lt_s3_client_finalize (GObject *object)
 {
   LtS3Client *self = LT_S3_CLIENT (object);
 
-  g_free (self->endpoint);
   g_free (self->scheme);
   g_free (self->host);
   g_free (self->region);
@@ -793,7 +792,6 @@ lt_s3_client_new (const LtS3Config  *config,
     }
 
   self = g_object_new (LT_TYPE_S3_CLIENT, NULL);
-  self->endpoint = g_strdup (config->endpoint);
   self->scheme = g_ascii_strdown (g_uri_get_scheme (uri), -1);
   self->host = g_strdup (g_uri_get_host (uri));
   self->port = g_uri_get_port (uri);
@@ -818,38 +816,10 @@ lt_s3_client_new (const LtS3Config  *config,
 }
 
 const char *
-lt_s3_client_get_endpoint (LtS3Client *self)
-{
-  g_return_val_if_fail (LT_IS_S3_CLIENT (self), NULL);
-  return self->endpoint;
-}
-
-const char *
-lt_s3_client_get_region (LtS3Client *self)
-{
-  g_return_val_if_fail (LT_IS_S3_CLIENT (self), NULL);
-  return self->region;
-}
-
-const char *
 lt_s3_client_get_bucket (LtS3Client *self)
 {
   g_return_val_if_fail (LT_IS_S3_CLIENT (self), NULL);
   return self->bucket;
-}
-
-gboolean
-lt_s3_client_get_path_style (LtS3Client *self)
-{
-  g_return_val_if_fail (LT_IS_S3_CLIENT (self), FALSE);
-  return self->path_style;
-}
-
-const char *
-lt_s3_client_get_access_key_id (LtS3Client *self)
-{
-  g_return_val_if_fail (LT_IS_S3_CLIENT (self), NULL);
-  return self->access_key_id;
 }
 
 void
@@ -911,18 +881,6 @@ request_uri (LtS3Client *self,
                       query, NULL);
 }
 
-char *
-lt_s3_client_dup_object_url (LtS3Client *self,
-                             const char *key)
-{
-  g_autoptr(GUri) uri = NULL;
-
-  g_return_val_if_fail (LT_IS_S3_CLIENT (self), NULL);
-  g_return_val_if_fail (key != NULL, NULL);
-  uri = request_uri (self, key, NULL);
-  return g_uri_to_string (uri);
-}
-
 /* ---- requests ---------------------------------------------------------------------------- */
 
 typedef struct _Request Request;
@@ -958,6 +916,20 @@ struct _Request
   char             *forbidden;    /* the refused address, when the connection was refused */
 };
 
+/* The Request is the borrowed user_data of the handlers on its message, and libsoup may
+ * hold on to a message after the request let go of it (a cancelled send still leaving the
+ * queue, a connection still being set up, the session's abort at dispose). So the
+ * handlers are cut before the message is dropped: none of them can run with a freed
+ * Request (and through it a finalized client). */
+static void
+request_release_message (Request *request)
+{
+  if (request->message == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (request->message, request);
+  g_clear_object (&request->message);
+}
+
 static void
 request_free (Request *request)
 {
@@ -965,7 +937,7 @@ request_free (Request *request)
     request->progress_destroy (request->progress_data);
   if (request->op_data_free != NULL)
     request->op_data_free (request->op_data);
-  g_clear_object (&request->message);
+  request_release_message (request);
   g_clear_object (&request->client);
   g_clear_object (&request->dest);
   g_free (request->method);
@@ -1218,7 +1190,10 @@ request_send (GTask *task)
   SoupMessageHeaders *headers;
   g_autoptr(GError) error = NULL;
 
-  g_clear_object (&request->message);
+  request_release_message (request);
+  /* Not lt_outbound_message_new(): it takes the URL as a string, and parsing one resolves
+   * "." and ".." segments, which are part of an S3 key. Its guard is repeated on this
+   * message instead (message_network_event_cb). */
   request->message = soup_message_new_from_uri (request->method, uri);
   request->sent = 0;
   headers = soup_message_get_request_headers (request->message);
@@ -1281,6 +1256,22 @@ request_send (GTask *task)
     soup_session_send_and_read_async (self->session, request->message, G_PRIORITY_DEFAULT,
                                       g_task_get_cancellable (task), request_sent_cb,
                                       g_object_ref (task));
+}
+
+/* Sends @request as a new task of @self: for the operations with nothing to prepare or
+ * check first. */
+static void
+request_start (LtS3Client          *self,
+               Request             *request,
+               gpointer             source_tag,
+               GCancellable        *cancellable,
+               GAsyncReadyCallback  callback,
+               gpointer             user_data)
+{
+  g_autoptr(GTask) task = request_task (self, request, source_tag, cancellable, callback,
+                                        user_data);
+
+  request_send (task);
 }
 
 static void
@@ -1463,13 +1454,13 @@ md5_thread (GTask        *task,
 {
   Request *request = task_data;
   g_autoptr(GChecksum) checksum = NULL;
-  gboolean keep = request->file_length <= READ_ONCE_MAX;
-  gsize buffer_size = keep ? (gsize) MAX (request->file_length, 1) : HASH_STEP;
-  g_autofree guint8 *buffer = g_malloc (buffer_size);
+  g_autofree guint8 *buffer = NULL;
   goffset offset = request->file_offset;
-  goffset remaining = request->file_length;
+  goffset remaining;
+  gboolean keep;
   gsize filled = 0;
   HashResult *result;
+  struct stat st;
   int fd;
 
   if (g_task_return_error_if_cancelled (task))
@@ -1484,6 +1475,23 @@ md5_thread (GTask        *task,
                                g_strerror (saved));
       return;
     }
+  /* A whole-file PUT is sized here, off the main thread (lt_s3_client_put_object_async). */
+  if (request->file_length < 0)
+    {
+      if (fstat (fd, &st) < 0)
+        {
+          int saved = errno;
+          close (fd);
+          g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (saved),
+                                   _("Could not read “%s”: %s"), request->file_path,
+                                   g_strerror (saved));
+          return;
+        }
+      request->file_length = st.st_size;
+    }
+  remaining = request->file_length;
+  keep = remaining <= READ_ONCE_MAX;
+  buffer = g_malloc (keep ? (gsize) MAX (remaining, 1) : HASH_STEP);
   posix_fadvise (fd, offset, remaining, POSIX_FADV_SEQUENTIAL);
   while (remaining > 0)
     {
@@ -1609,12 +1617,9 @@ lt_s3_client_head_bucket_async (LtS3Client          *self,
                                 GAsyncReadyCallback  callback,
                                 gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-
   g_return_if_fail (LT_IS_S3_CLIENT (self));
-  task = request_task (self, request_new (self, "HEAD", NULL, NULL, handle_boolean),
-                       lt_s3_client_head_bucket_async, cancellable, callback, user_data);
-  request_send (task);
+  request_start (self, request_new (self, "HEAD", NULL, NULL, handle_boolean),
+                 lt_s3_client_head_bucket_async, cancellable, callback, user_data);
 }
 
 static gboolean
@@ -1628,11 +1633,11 @@ boolean_finish (LtS3Client    *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-static char *
-string_finish (LtS3Client    *self,
-               GAsyncResult  *result,
-               gpointer       tag,
-               GError       **error)
+static gpointer
+pointer_finish (LtS3Client    *self,
+                GAsyncResult  *result,
+                gpointer       tag,
+                GError       **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == tag, NULL);
@@ -1732,15 +1737,25 @@ lt_s3_client_put_object_with_md5_async (LtS3Client          *self,
   task = request_task (self, request, lt_s3_client_put_object_async, cancellable, callback,
                        user_data);
   request->file_path = g_file_get_path (file);
-  if (request->file_path == NULL || !file_size (file, &size, &error))
+  request->file_offset = 0;
+  if (request->file_path == NULL)
     {
-      if (error == NULL)
-        error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                                     _("Only local files can be uploaded"));
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                               _("Only local files can be uploaded"));
+      return;
+    }
+  if (md5_hex == NULL)
+    {
+      /* The hashing thread learns the size too: no stat on this thread. */
+      request->file_length = -1;
+      request_send_file (task);
+      return;
+    }
+  if (!file_size (file, &size, &error))
+    {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  request->file_offset = 0;
   request->file_length = size;
   request_send_file_or_hash (task, md5_hex);
 }
@@ -1750,7 +1765,7 @@ lt_s3_client_put_object_finish (LtS3Client    *self,
                                 GAsyncResult  *result,
                                 GError       **error)
 {
-  return string_finish (self, result, lt_s3_client_put_object_async, error);
+  return pointer_finish (self, result, lt_s3_client_put_object_async, error);
 }
 
 void
@@ -1762,7 +1777,6 @@ lt_s3_client_put_bytes_async (LtS3Client          *self,
                               GAsyncReadyCallback  callback,
                               gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
   Request *request;
   gsize size;
   const void *bytes;
@@ -1778,9 +1792,8 @@ lt_s3_client_put_bytes_async (LtS3Client          *self,
   bytes = g_bytes_get_data (data, &size);
   request->md5_hex = g_compute_checksum_for_data (G_CHECKSUM_MD5, bytes != NULL ? bytes : (const guchar *) "", size);
   request->check_etag = TRUE;
-  task = request_task (self, request, lt_s3_client_put_bytes_async, cancellable, callback,
-                       user_data);
-  request_send (task);
+  request_start (self, request, lt_s3_client_put_bytes_async, cancellable,
+                 callback, user_data);
 }
 
 char *
@@ -1788,7 +1801,7 @@ lt_s3_client_put_bytes_finish (LtS3Client    *self,
                                GAsyncResult  *result,
                                GError       **error)
 {
-  return string_finish (self, result, lt_s3_client_put_bytes_async, error);
+  return pointer_finish (self, result, lt_s3_client_put_bytes_async, error);
 }
 
 /* check_writable: HEAD bucket → PUT probe → DELETE probe. */
@@ -1904,7 +1917,6 @@ lt_s3_client_create_multipart_async (LtS3Client          *self,
                                      GAsyncReadyCallback  callback,
                                      gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
   Request *request;
 
   g_return_if_fail (LT_IS_S3_CLIENT (self));
@@ -1915,9 +1927,8 @@ lt_s3_client_create_multipart_async (LtS3Client          *self,
                                                          : "application/octet-stream");
   /* An empty body so that the content type goes out with the request. */
   request->body = g_bytes_new (NULL, 0);
-  task = request_task (self, request, lt_s3_client_create_multipart_async, cancellable,
-                       callback, user_data);
-  request_send (task);
+  request_start (self, request, lt_s3_client_create_multipart_async, cancellable,
+                 callback, user_data);
 }
 
 char *
@@ -1925,7 +1936,7 @@ lt_s3_client_create_multipart_finish (LtS3Client    *self,
                                       GAsyncResult  *result,
                                       GError       **error)
 {
-  return string_finish (self, result, lt_s3_client_create_multipart_async, error);
+  return pointer_finish (self, result, lt_s3_client_create_multipart_async, error);
 }
 
 static char *
@@ -2012,7 +2023,7 @@ lt_s3_client_upload_part_finish (LtS3Client    *self,
                                  GAsyncResult  *result,
                                  GError       **error)
 {
-  return string_finish (self, result, lt_s3_client_upload_part_async, error);
+  return pointer_finish (self, result, lt_s3_client_upload_part_async, error);
 }
 
 static void
@@ -2086,7 +2097,6 @@ lt_s3_client_complete_multipart_with_md5_async (LtS3Client          *self,
                                                 GAsyncReadyCallback  callback,
                                                 gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
   g_autofree char *query = NULL;
   GString *xml;
   Request *request;
@@ -2119,9 +2129,8 @@ lt_s3_client_complete_multipart_with_md5_async (LtS3Client          *self,
     request->op_data = expected;
     request->op_data_free = (GDestroyNotify) g_strfreev;
   }
-  task = request_task (self, request, lt_s3_client_complete_multipart_async, cancellable,
-                       callback, user_data);
-  request_send (task);
+  request_start (self, request, lt_s3_client_complete_multipart_async, cancellable,
+                 callback, user_data);
 }
 
 char *
@@ -2129,7 +2138,7 @@ lt_s3_client_complete_multipart_finish (LtS3Client    *self,
                                         GAsyncResult  *result,
                                         GError       **error)
 {
-  return string_finish (self, result, lt_s3_client_complete_multipart_async, error);
+  return pointer_finish (self, result, lt_s3_client_complete_multipart_async, error);
 }
 
 void
@@ -2140,16 +2149,14 @@ lt_s3_client_abort_multipart_async (LtS3Client          *self,
                                     GAsyncReadyCallback  callback,
                                     gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
   g_autofree char *query = NULL;
 
   g_return_if_fail (LT_IS_S3_CLIENT (self));
   g_return_if_fail (key != NULL && upload_id != NULL);
 
   query = upload_query (upload_id, 0);
-  task = request_task (self, request_new (self, "DELETE", key, query, handle_boolean),
-                       lt_s3_client_abort_multipart_async, cancellable, callback, user_data);
-  request_send (task);
+  request_start (self, request_new (self, "DELETE", key, query, handle_boolean),
+                 lt_s3_client_abort_multipart_async, cancellable, callback, user_data);
 }
 
 gboolean
@@ -2182,6 +2189,26 @@ listing_free (Listing *listing)
   g_free (listing);
 }
 
+/* Ends a listing page: asks for the next page with @next_query (taken; NULL when this page
+ * was the last), else returns the items gathered. */
+static void
+listing_next (GTask   *task,
+              Request *request,
+              char    *next_query)
+{
+  Listing *listing = request->op_data;
+
+  if (next_query != NULL)
+    {
+      g_free (request->query);
+      request->query = next_query;
+      request_send (task);
+      return;
+    }
+  g_task_return_pointer (task, g_steal_pointer (&listing->items),
+                         (GDestroyNotify) g_ptr_array_unref);
+}
+
 static gboolean
 is_true (const char *text)
 {
@@ -2198,6 +2225,7 @@ handle_list_parts (GTask       *task,
   g_auto(XmlReader) reader = { 0 };
   g_autoptr(GError) error = NULL;
   const char *next;
+  char *next_query = NULL;
 
   if (!xml_read (&reader, "Part", g_bytes_get_data (body, NULL),
                  (gssize) g_bytes_get_size (body), &error))
@@ -2228,13 +2256,9 @@ handle_list_parts (GTask       *task,
 
       g_free (listing->marker);
       listing->marker = g_strdup (next);
-      g_free (request->query);
-      request->query = g_strdup_printf ("part-number-marker=%s&uploadId=%s", next, id);
-      request_send (task);
-      return;
+      next_query = g_strdup_printf ("part-number-marker=%s&uploadId=%s", next, id);
     }
-  g_task_return_pointer (task, g_steal_pointer (&listing->items),
-                         (GDestroyNotify) g_ptr_array_unref);
+  listing_next (task, request, next_query);
 }
 
 void
@@ -2245,7 +2269,6 @@ lt_s3_client_list_parts_async (LtS3Client          *self,
                                GAsyncReadyCallback  callback,
                                gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
   g_autofree char *query = NULL;
   Request *request;
   Listing *listing;
@@ -2260,9 +2283,8 @@ lt_s3_client_list_parts_async (LtS3Client          *self,
   listing->items = g_ptr_array_new_with_free_func ((GDestroyNotify) lt_s3_part_free);
   request->op_data = listing;
   request->op_data_free = (GDestroyNotify) listing_free;
-  task = request_task (self, request, lt_s3_client_list_parts_async, cancellable, callback,
-                       user_data);
-  request_send (task);
+  request_start (self, request, lt_s3_client_list_parts_async, cancellable,
+                 callback, user_data);
 }
 
 GPtrArray *
@@ -2270,8 +2292,7 @@ lt_s3_client_list_parts_finish (LtS3Client    *self,
                                 GAsyncResult  *result,
                                 GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return pointer_finish (self, result, lt_s3_client_list_parts_async, error);
 }
 
 static char *
@@ -2309,6 +2330,7 @@ handle_list_uploads (GTask       *task,
   g_autoptr(GError) error = NULL;
   const char *next_key;
   const char *next_id;
+  char *next_query = NULL;
 
   if (!xml_read (&reader, "Upload", g_bytes_get_data (body, NULL),
                  (gssize) g_bytes_get_size (body), &error))
@@ -2348,13 +2370,9 @@ handle_list_uploads (GTask       *task,
       g_free (listing->marker2);
       listing->marker = g_strdup (next_key);
       listing->marker2 = next_id != NULL && next_id[0] != '\0' ? g_strdup (next_id) : NULL;
-      g_free (request->query);
-      request->query = uploads_query (listing);
-      request_send (task);
-      return;
+      next_query = uploads_query (listing);
     }
-  g_task_return_pointer (task, g_steal_pointer (&listing->items),
-                         (GDestroyNotify) g_ptr_array_unref);
+  listing_next (task, request, next_query);
 }
 
 void
@@ -2364,7 +2382,6 @@ lt_s3_client_list_multipart_uploads_async (LtS3Client          *self,
                                            GAsyncReadyCallback  callback,
                                            gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
   g_autofree char *query = NULL;
   Request *request;
   Listing *listing;
@@ -2378,9 +2395,8 @@ lt_s3_client_list_multipart_uploads_async (LtS3Client          *self,
   request = request_new (self, "GET", NULL, query, handle_list_uploads);
   request->op_data = listing;
   request->op_data_free = (GDestroyNotify) listing_free;
-  task = request_task (self, request, lt_s3_client_list_multipart_uploads_async, cancellable,
-                       callback, user_data);
-  request_send (task);
+  request_start (self, request, lt_s3_client_list_multipart_uploads_async, cancellable,
+                 callback, user_data);
 }
 
 GPtrArray *
@@ -2388,8 +2404,7 @@ lt_s3_client_list_multipart_uploads_finish (LtS3Client    *self,
                                             GAsyncResult  *result,
                                             GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return pointer_finish (self, result, lt_s3_client_list_multipart_uploads_async, error);
 }
 
 void
@@ -2399,13 +2414,10 @@ lt_s3_client_delete_object_async (LtS3Client          *self,
                                   GAsyncReadyCallback  callback,
                                   gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-
   g_return_if_fail (LT_IS_S3_CLIENT (self));
   g_return_if_fail (key != NULL && key[0] != '\0');
-  task = request_task (self, request_new (self, "DELETE", key, NULL, handle_boolean),
-                       lt_s3_client_delete_object_async, cancellable, callback, user_data);
-  request_send (task);
+  request_start (self, request_new (self, "DELETE", key, NULL, handle_boolean),
+                 lt_s3_client_delete_object_async, cancellable, callback, user_data);
 }
 
 gboolean
@@ -2436,7 +2448,6 @@ lt_s3_client_get_object_async (LtS3Client          *self,
                                GAsyncReadyCallback  callback,
                                gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
   Request *request;
 
   g_return_if_fail (LT_IS_S3_CLIENT (self));
@@ -2445,9 +2456,8 @@ lt_s3_client_get_object_async (LtS3Client          *self,
 
   request = request_new (self, "GET", key, NULL, handle_get_object);
   request->dest = g_object_ref (dest);
-  task = request_task (self, request, lt_s3_client_get_object_async, cancellable, callback,
-                       user_data);
-  request_send (task);
+  request_start (self, request, lt_s3_client_get_object_async, cancellable,
+                 callback, user_data);
 }
 
 char *
@@ -2455,7 +2465,7 @@ lt_s3_client_get_object_finish (LtS3Client    *self,
                                 GAsyncResult  *result,
                                 GError       **error)
 {
-  return string_finish (self, result, lt_s3_client_get_object_async, error);
+  return pointer_finish (self, result, lt_s3_client_get_object_async, error);
 }
 
 typedef struct
@@ -2494,13 +2504,10 @@ lt_s3_client_head_object_async (LtS3Client          *self,
                                 GAsyncReadyCallback  callback,
                                 gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-
   g_return_if_fail (LT_IS_S3_CLIENT (self));
   g_return_if_fail (key != NULL && key[0] != '\0');
-  task = request_task (self, request_new (self, "HEAD", key, NULL, handle_head_object),
-                       lt_s3_client_head_object_async, cancellable, callback, user_data);
-  request_send (task);
+  request_start (self, request_new (self, "HEAD", key, NULL, handle_head_object),
+                 lt_s3_client_head_object_async, cancellable, callback, user_data);
 }
 
 char *
@@ -2509,13 +2516,9 @@ lt_s3_client_head_object_finish (LtS3Client    *self,
                                  guint64       *size,
                                  GError       **error)
 {
-  HeadResult *head;
+  HeadResult *head = pointer_finish (self, result, lt_s3_client_head_object_async, error);
   char *etag;
 
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lt_s3_client_head_object_async,
-                        NULL);
-  head = g_task_propagate_pointer (G_TASK (result), error);
   if (head == NULL)
     return NULL;
   if (size != NULL)

@@ -141,11 +141,7 @@ LtS3Client *lt_s3_client_new               (const LtS3Config *config,
                                             const char       *secret_access_key,
                                             GError          **error);
 
-const char *lt_s3_client_get_endpoint      (LtS3Client    *self);
-const char *lt_s3_client_get_region        (LtS3Client    *self);
 const char *lt_s3_client_get_bucket        (LtS3Client    *self);
-gboolean    lt_s3_client_get_path_style    (LtS3Client    *self);
-const char *lt_s3_client_get_access_key_id (LtS3Client    *self);
 
 /* Seconds added to the local clock when signing (server time − local time). Set it from
  * a CLOCK_SKEW error: lt_s3_error_get_server_time (error) − g_get_real_time () / 1e6. */
@@ -155,9 +151,6 @@ gint64      lt_s3_client_get_clock_offset  (LtS3Client    *self);
 /* Limits the bodies this client sends (NULL: no limit). The limiter may be shared. */
 void        lt_s3_client_set_bandwidth     (LtS3Client    *self,
                                             LtS3Bandwidth *bandwidth);
-/* The URL (encoded, not normalised) a request for @key goes to; for logs and tests. */
-char       *lt_s3_client_dup_object_url    (LtS3Client    *self,
-                                            const char    *key);
 
 /* HEAD the bucket: NO_SUCH_BUCKET, permission errors, … */
 void        lt_s3_client_head_bucket_async        (LtS3Client          *self,

@@ -214,7 +214,11 @@ header_entry_compare (gconstpointer a,
   return ha->order < hb->order ? -1 : ha->order > hb->order;
 }
 
-char *
+/* The canonical headers block ("name:value\n" per name, sorted, names lowercased, values
+ * trimmed with inner runs of whitespace — folded lines included — collapsed to one space,
+ * repeated names joined with ',') and, in *@signed_headers, their names joined with ';'.
+ * Every header given is signed: the caller chooses which to pass. */
+static char *
 lt_s3_sigv4_canonical_headers (const LtS3Header  *headers,
                                gsize              n_headers,
                                char             **signed_headers)
@@ -265,7 +269,9 @@ lt_s3_sigv4_canonical_headers (const LtS3Header  *headers,
   return g_string_free (out, FALSE);
 }
 
-char *
+/* The canonical request: method, canonical path, canonical query, canonical headers, a
+ * blank line, the signed headers, @payload_hash (hex SHA-256, or UNSIGNED-PAYLOAD). */
+static char *
 lt_s3_sigv4_canonical_request (const char        *method,
                                const char        *path,
                                const char        *query,
@@ -294,7 +300,8 @@ lt_s3_sigv4_canonical_request (const char        *method,
   return result;
 }
 
-char *
+/* "20150830/us-east-1/s3/aws4_request" for @amz_date "20150830T123600Z". */
+static char *
 lt_s3_sigv4_scope (const char *amz_date,
                    const char *region,
                    const char *service)
@@ -311,7 +318,8 @@ lt_s3_sigv4_sha256_hex (const void *data,
   return g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, length);
 }
 
-char *
+/* "AWS4-HMAC-SHA256\n<amz_date>\n<scope>\n<hex sha256 of the canonical request>". */
+static char *
 lt_s3_sigv4_string_to_sign (const char *amz_date,
                             const char *scope,
                             const char *canonical_request)
@@ -336,7 +344,9 @@ hmac_sha256 (const guint8 *key,
   g_assert (length == 32);
 }
 
-void
+/* The signing key: HMAC chain over "AWS4"+secret, date (YYYYMMDD), region, service,
+ * "aws4_request". @key receives 32 bytes; wipe it after use. */
+static void
 lt_s3_sigv4_signing_key (const char *secret_access_key,
                          const char *date8,
                          const char *region,
@@ -363,7 +373,8 @@ lt_s3_sigv4_signing_key (const char *secret_access_key,
   memset (k3, 0, sizeof k3);
 }
 
-char *
+/* Hex HMAC-SHA256 of @string_to_sign under @key. */
+static char *
 lt_s3_sigv4_signature (const guint8  key[32],
                        const char   *string_to_sign)
 {
@@ -376,7 +387,8 @@ lt_s3_sigv4_signature (const guint8  key[32],
   return hex;
 }
 
-char *
+/* "AWS4-HMAC-SHA256 Credential=<id>/<scope>, SignedHeaders=<…>, Signature=<…>". */
+static char *
 lt_s3_sigv4_authorization (const char *access_key_id,
                            const char *scope,
                            const char *signed_headers,
@@ -398,10 +410,9 @@ lt_s3_sigv4_amz_date (gint64 unix_time)
 static void
 sign_canonical (const LtS3Credentials *credentials,
                 const char            *amz_date,
+                const char            *scope,
                 LtS3Signature         *out)
 {
-  g_autofree char *scope = lt_s3_sigv4_scope (amz_date, credentials->region,
-                                              credentials->service);
   guint8 key[32];
 
   out->string_to_sign = lt_s3_sigv4_string_to_sign (amz_date, scope, out->canonical_request);
@@ -427,11 +438,11 @@ lt_s3_sigv4_sign (const LtS3Credentials *credentials,
   g_return_if_fail (credentials != NULL && out != NULL);
 
   memset (out, 0, sizeof *out);
+  scope = lt_s3_sigv4_scope (amz_date, credentials->region, credentials->service);
   out->canonical_request = lt_s3_sigv4_canonical_request (method, path, query, headers,
                                                           n_headers, payload_hash,
                                                           &out->signed_headers);
-  sign_canonical (credentials, amz_date, out);
-  scope = lt_s3_sigv4_scope (amz_date, credentials->region, credentials->service);
+  sign_canonical (credentials, amz_date, scope, out);
   out->authorization = lt_s3_sigv4_authorization (credentials->access_key_id, scope,
                                                   out->signed_headers, out->signature);
 }
@@ -485,6 +496,6 @@ lt_s3_sigv4_presign (const LtS3Credentials *credentials,
   out->canonical_request = lt_s3_sigv4_canonical_request (method, path, full_query, headers,
                                                           n_headers, payload_hash,
                                                           &out->signed_headers);
-  sign_canonical (credentials, amz_date, out);
+  sign_canonical (credentials, amz_date, scope, out);
   return g_strdup_printf ("%s&X-Amz-Signature=%s", full_query, out->signature);
 }

@@ -59,45 +59,6 @@ char     *lt_s3_sigv4_canonical_path     (const char    *path);
  * without '?', may be NULL): every name and value decoded then AWS-encoded, pairs sorted
  * by name then value, a parameter without '=' given an empty value. */
 char     *lt_s3_sigv4_canonical_query    (const char    *query);
-/* The canonical headers block ("name:value\n" per name, sorted, names lowercased, values
- * trimmed with inner runs of whitespace — folded lines included — collapsed to one space,
- * repeated names joined with ',') and, in *@signed_headers, their names joined with ';'.
- * Every header given is signed: the caller chooses which to pass. */
-char     *lt_s3_sigv4_canonical_headers  (const LtS3Header *headers,
-                                          gsize             n_headers,
-                                          char            **signed_headers);
-/* The canonical request: method, canonical path, canonical query, canonical headers, a
- * blank line, the signed headers, @payload_hash (hex SHA-256, or UNSIGNED-PAYLOAD). */
-char     *lt_s3_sigv4_canonical_request  (const char       *method,
-                                          const char       *path,
-                                          const char       *query,
-                                          const LtS3Header *headers,
-                                          gsize             n_headers,
-                                          const char       *payload_hash,
-                                          char            **signed_headers);
-/* "20150830/us-east-1/s3/aws4_request" for @amz_date "20150830T123600Z". */
-char     *lt_s3_sigv4_scope              (const char    *amz_date,
-                                          const char    *region,
-                                          const char    *service);
-/* "AWS4-HMAC-SHA256\n<amz_date>\n<scope>\n<hex sha256 of the canonical request>". */
-char     *lt_s3_sigv4_string_to_sign     (const char    *amz_date,
-                                          const char    *scope,
-                                          const char    *canonical_request);
-/* The signing key: HMAC chain over "AWS4"+secret, date (YYYYMMDD), region, service,
- * "aws4_request". @key receives 32 bytes; wipe it after use. */
-void      lt_s3_sigv4_signing_key        (const char    *secret_access_key,
-                                          const char    *date8,
-                                          const char    *region,
-                                          const char    *service,
-                                          guint8         key[32]);
-/* Hex HMAC-SHA256 of @string_to_sign under @key. */
-char     *lt_s3_sigv4_signature          (const guint8   key[32],
-                                          const char    *string_to_sign);
-/* "AWS4-HMAC-SHA256 Credential=<id>/<scope>, SignedHeaders=<…>, Signature=<…>". */
-char     *lt_s3_sigv4_authorization      (const char    *access_key_id,
-                                          const char    *scope,
-                                          const char    *signed_headers,
-                                          const char    *signature);
 /* "20150830T123600Z" for @unix_time (seconds, UTC). */
 char     *lt_s3_sigv4_amz_date           (gint64         unix_time);
 /* Lowercase hex SHA-256 of @data. */

@@ -338,6 +338,7 @@ typedef struct
   gboolean    ready;          /* orphans swept: uploads may start */
   gboolean    preset;         /* given by lt_sync_engine_set_target_client() */
   char       *error;          /* why no client can be made, or NULL */
+  guint       serial;         /* tells a slot made again under the same key from this one */
 } ClientSlot;
 
 static void
@@ -364,6 +365,7 @@ struct _LtSyncEngine
   LtS3Bandwidth *bandwidth;
 
   GHashTable    *clients;       /* "target\nbucket" → ClientSlot */
+  guint          slot_serial;   /* the last ClientSlot.serial given */
   GHashTable    *tstates;       /* target → TargetState */
   GHashTable    *in_flight;     /* &id → Upload */
   GHashTable    *busy_keys;     /* "target\nbucket\nkey" → GINT count */
@@ -400,6 +402,18 @@ slot_key (const char *target,
           const char *bucket)
 {
   return g_strconcat (target, "\n", bucket, NULL);
+}
+
+/* A new slot under @key, replacing any there. */
+static ClientSlot *
+slot_new (LtSyncEngine *self,
+          const char   *key)
+{
+  ClientSlot *slot = g_new0 (ClientSlot, 1);
+
+  slot->serial = ++self->slot_serial;
+  g_hash_table_replace (self->clients, g_strdup (key), slot);
+  return slot;
 }
 
 static char *
@@ -707,19 +721,31 @@ mark_job (sqlite3  *db,
   return row;
 }
 
+/* Runs one statement about outbox row @id (?1), with @text as ?2 if the statement has one. */
+static gboolean
+exec_for_id (sqlite3     *db,
+             const char  *sql,
+             gint64       id,
+             const char  *text,
+             GError     **error)
+{
+  sqlite3_stmt *stmt = lt_catalog_stmt (db, sql, error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  if (sqlite3_bind_parameter_count (stmt) >= 2)
+    lt_catalog_bind_text (stmt, 2, text, NULL);
+  return lt_catalog_step_done (stmt, error);
+}
+
 /* The row's stored parts: gone once its upload is done, failed or started over. */
 static gboolean
 forget_parts (sqlite3  *db,
               gint64    id,
               GError  **error)
 {
-  sqlite3_stmt *stmt = lt_catalog_stmt (db, "DELETE FROM upload_parts WHERE outbox_id = ?1",
-                                        error);
-
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, id);
-  return lt_catalog_step_done (stmt, error);
+  return exec_for_id (db, "DELETE FROM upload_parts WHERE outbox_id = ?1", id, NULL, error);
 }
 
 static gpointer
@@ -734,7 +760,7 @@ done_job (sqlite3  *db,
     return NULL;
   stmt = lt_catalog_stmt (db,
                           "UPDATE upload_outbox SET state = 'done', done_at_us = ?2, etag = ?3, "
-                          "bytes_sent = ?4, size = ?4, last_error = NULL WHERE id = ?1",
+                          "size = ?4, last_error = NULL WHERE id = ?1",
                           error);
   if (stmt == NULL)
     goto fail;
@@ -745,27 +771,17 @@ done_job (sqlite3  *db,
   if (!lt_catalog_step_done (stmt, error))
     goto fail;
   /* The slice's or file's row says it is stored now. */
-  stmt = lt_catalog_stmt (db,
-                          "UPDATE slices SET state = 'uploaded' WHERE id = "
-                          "(SELECT source_id FROM upload_outbox WHERE id = ?1 AND kind = 'slice') "
-                          "AND state = 'closed'",
-                          error);
-  if (stmt == NULL)
-    goto fail;
-  sqlite3_bind_int64 (stmt, 1, op->id);
-  if (!lt_catalog_step_done (stmt, error))
-    goto fail;
-  stmt = lt_catalog_stmt (db,
-                          "UPDATE recording_files SET state = 'uploaded' WHERE id = "
-                          "(SELECT source_id FROM upload_outbox WHERE id = ?1 "
-                          " AND kind IN ('playlist', 'file')) AND state = 'closed'",
-                          error);
-  if (stmt == NULL)
-    goto fail;
-  sqlite3_bind_int64 (stmt, 1, op->id);
-  if (!lt_catalog_step_done (stmt, error))
-    goto fail;
-  if (!forget_parts (db, op->id, error) || !lt_catalog_commit (db, error))
+  if (!exec_for_id (db,
+                    "UPDATE slices SET state = 'uploaded' WHERE id = "
+                    "(SELECT source_id FROM upload_outbox WHERE id = ?1 AND kind = 'slice') "
+                    "AND state = 'closed'",
+                    op->id, NULL, error) ||
+      !exec_for_id (db,
+                    "UPDATE recording_files SET state = 'uploaded' WHERE id = "
+                    "(SELECT source_id FROM upload_outbox WHERE id = ?1 "
+                    " AND kind IN ('playlist', 'file')) AND state = 'closed'",
+                    op->id, NULL, error) ||
+      !forget_parts (db, op->id, error) || !lt_catalog_commit (db, error))
     goto fail;
   return GINT_TO_POINTER (TRUE);
 
@@ -803,19 +819,12 @@ fail_job (sqlite3  *db,
           GError  **error)
 {
   Op *op = data;
-  sqlite3_stmt *stmt;
 
-  stmt = lt_catalog_stmt (db,
-                          "UPDATE upload_outbox SET state = 'failed', last_error = ?2, "
-                          "upload_id = NULL WHERE id = ?1",
-                          error);
-  if (stmt == NULL)
-    return NULL;
-  sqlite3_bind_int64 (stmt, 1, op->id);
-  lt_catalog_bind_text (stmt, 2, op->text, NULL);
-  if (!lt_catalog_step_done (stmt, error))
-    return NULL;
-  if (!forget_parts (db, op->id, error))
+  if (!exec_for_id (db,
+                    "UPDATE upload_outbox SET state = 'failed', last_error = ?2, "
+                    "upload_id = NULL WHERE id = ?1",
+                    op->id, op->text, error) ||
+      !forget_parts (db, op->id, error))
     return NULL;
   return GINT_TO_POINTER (TRUE);
 }
@@ -907,24 +916,17 @@ set_upload_id_job (sqlite3  *db,
                    GError  **error)
 {
   Op *op = data;
-  sqlite3_stmt *stmt;
 
   if (!lt_catalog_begin (db, error))
     return NULL;
-  stmt = lt_catalog_stmt (db, "UPDATE upload_outbox SET upload_id = ?2 WHERE id = ?1", error);
-  if (stmt == NULL)
-    goto fail;
-  sqlite3_bind_int64 (stmt, 1, op->id);
-  lt_catalog_bind_text (stmt, 2, op->text, NULL);
-  if (!lt_catalog_step_done (stmt, error))
-    goto fail;
-  if (!forget_parts (db, op->id, error) || !lt_catalog_commit (db, error))
-    goto fail;
+  if (!exec_for_id (db, "UPDATE upload_outbox SET upload_id = ?2 WHERE id = ?1", op->id,
+                    op->text, error) ||
+      !forget_parts (db, op->id, error) || !lt_catalog_commit (db, error))
+    {
+      lt_catalog_rollback (db);
+      return NULL;
+    }
   return GINT_TO_POINTER (TRUE);
-
-fail:
-  lt_catalog_rollback (db);
-  return NULL;
 }
 
 static gpointer
@@ -945,13 +947,6 @@ store_part_job (sqlite3  *db,
   sqlite3_bind_int64 (stmt, 2, op->part_number);
   lt_catalog_bind_text (stmt, 3, op->text, NULL);
   sqlite3_bind_int64 (stmt, 4, (gint64) op->size);
-  if (!lt_catalog_step_done (stmt, error))
-    return NULL;
-  stmt = lt_catalog_stmt (db, "UPDATE upload_outbox SET bytes_sent = ?2 WHERE id = ?1", error);
-  if (stmt == NULL)
-    return NULL;
-  sqlite3_bind_int64 (stmt, 1, op->id);
-  sqlite3_bind_int64 (stmt, 2, op->value);
   if (!lt_catalog_step_done (stmt, error))
     return NULL;
   return GINT_TO_POINTER (TRUE);
@@ -1077,40 +1072,25 @@ cleanup_job (sqlite3  *db,
         }
       if (!lt_catalog_begin (db, error))
         return NULL;
-      stmt = lt_catalog_stmt (db,
-                              "UPDATE slices SET local_path = NULL WHERE id = "
-                              "(SELECT source_id FROM upload_outbox WHERE id = ?1 AND kind = 'slice') "
-                              "AND ?2",
-                              error);
-      if (stmt == NULL)
-        goto fail;
-      sqlite3_bind_int64 (stmt, 1, id);
-      sqlite3_bind_int (stmt, 2, g_array_index (remove, gboolean, i));
-      if (!lt_catalog_step_done (stmt, error))
-        goto fail;
-      stmt = lt_catalog_stmt (db,
-                              "UPDATE recording_files SET local_path = NULL WHERE id = "
-                              "(SELECT source_id FROM upload_outbox WHERE id = ?1 "
-                              " AND kind IN ('playlist', 'file')) AND ?2",
-                              error);
-      if (stmt == NULL)
-        goto fail;
-      sqlite3_bind_int64 (stmt, 1, id);
-      sqlite3_bind_int (stmt, 2, g_array_index (remove, gboolean, i));
-      if (!lt_catalog_step_done (stmt, error))
-        goto fail;
-      stmt = lt_catalog_stmt (db, "DELETE FROM upload_outbox WHERE id = ?1", error);
-      if (stmt == NULL)
-        goto fail;
-      sqlite3_bind_int64 (stmt, 1, id);
-      if (!lt_catalog_step_done (stmt, error) || !lt_catalog_commit (db, error))
-        goto fail;
+      /* A file left in place keeps its local_path. */
+      if ((g_array_index (remove, gboolean, i) &&
+           (!exec_for_id (db,
+                          "UPDATE slices SET local_path = NULL WHERE id = (SELECT source_id "
+                          "FROM upload_outbox WHERE id = ?1 AND kind = 'slice')",
+                          id, NULL, error) ||
+            !exec_for_id (db,
+                          "UPDATE recording_files SET local_path = NULL WHERE id = "
+                          "(SELECT source_id FROM upload_outbox WHERE id = ?1 "
+                          " AND kind IN ('playlist', 'file'))",
+                          id, NULL, error))) ||
+          !exec_for_id (db, "DELETE FROM upload_outbox WHERE id = ?1", id, NULL, error) ||
+          !lt_catalog_commit (db, error))
+        {
+          lt_catalog_rollback (db);
+          return NULL;
+        }
     }
   return GUINT_TO_POINTER (removed + 1);
-
-fail:
-  lt_catalog_rollback (db);
-  return NULL;
 }
 
 static void
@@ -1423,15 +1403,19 @@ put_bytes_cb (GObject      *source,
 }
 
 /* Playlists and index files are small and may be rewritten while they are sent (a live
- * playlist): they are read once and those bytes are sent and checked. */
+ * playlist): they are read once (off the main thread) and those bytes are sent and
+ * checked. */
 static void
-put_small (Upload *upload)
+small_loaded_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
 {
+  Upload *upload = user_data;
   g_autoptr(GError) error = NULL;
   char *contents = NULL;
   gsize length = 0;
 
-  if (!g_file_get_contents (upload->row->local_path, &contents, &length, &error))
+  if (!g_file_load_contents_finish (G_FILE (source), result, &contents, &length, NULL, &error))
     {
       upload_error (upload, error);
       return;
@@ -1667,7 +1651,6 @@ upload_part_cb (GObject      *source,
   op->part_number = index + 1;
   op->text = g_strdup (etag);
   op->size = length;
-  op->value = (gint64) upload->sent;
   run_job (upload->self, store_part_job, op, NULL, part_stored_cb, upload);
 }
 
@@ -1864,24 +1847,16 @@ multipart_begin (Upload *upload)
                                          upload->cancellable, create_multipart_cb, upload);
 }
 
-/* (Re)starts the upload of the row from what is known about it. */
 static void
-upload_begin (Upload *upload)
+size_queried_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
 {
+  Upload *upload = user_data;
   g_autoptr(GFileInfo) info = NULL;
   g_autoptr(GError) error = NULL;
 
-  upload->request_sent = 0;
-  if (upload->row->kind == LT_SYNC_KIND_PLAYLIST || upload->row->kind == LT_SYNC_KIND_INDEX)
-    {
-      put_small (upload);
-      return;
-    }
-
-  g_clear_object (&upload->file);
-  upload->file = g_file_new_for_path (upload->row->local_path);
-  info = g_file_query_info (upload->file, G_FILE_ATTRIBUTE_STANDARD_SIZE,
-                            G_FILE_QUERY_INFO_NONE, NULL, &error);
+  info = g_file_query_info_finish (G_FILE (source), result, &error);
   if (info == NULL)
     {
       upload_error (upload, error);
@@ -1896,6 +1871,22 @@ upload_begin (Upload *upload)
     lt_s3_client_put_object_async (upload->client, upload->row->key, upload->file,
                                    content_type_for (upload->row->key), progress_cb, upload, NULL,
                                    upload->cancellable, put_object_cb, upload);
+}
+
+/* (Re)starts the upload of the row from what is known about it. The file is read (a small
+ * one) or its size asked for off the main thread: the spool may be on a slow disk. */
+static void
+upload_begin (Upload *upload)
+{
+  upload->request_sent = 0;
+  g_clear_object (&upload->file);
+  upload->file = g_file_new_for_path (upload->row->local_path);
+  if (upload->row->kind == LT_SYNC_KIND_PLAYLIST || upload->row->kind == LT_SYNC_KIND_INDEX)
+    g_file_load_contents_async (upload->file, upload->cancellable, small_loaded_cb, upload);
+  else
+    g_file_query_info_async (upload->file, G_FILE_ATTRIBUTE_STANDARD_SIZE,
+                             G_FILE_QUERY_INFO_NONE, G_PRIORITY_DEFAULT, upload->cancellable,
+                             size_queried_cb, upload);
 }
 
 static void
@@ -1964,9 +1955,38 @@ typedef struct
 {
   LtSyncEngine *self;
   char         *key;        /* slot key */
+  guint         serial;     /* of the slot it was started for */
   char         *target;
   char         *bucket;
 } SlotData;
+
+static SlotData *
+slot_data_new (LtSyncEngine *self,
+               ClientSlot   *slot,
+               const char   *key,
+               const char   *target,
+               const char   *bucket)
+{
+  SlotData *sd = g_new0 (SlotData, 1);
+
+  sd->self = g_object_ref (self);
+  sd->key = g_strdup (key);
+  sd->serial = slot->serial;
+  sd->target = g_strdup (target);
+  sd->bucket = g_strdup (bucket);
+  return sd;
+}
+
+/* The slot @sd was started for, or NULL when it has been dropped since (the target was
+ * edited or retried): a late answer (a secret read with the old key, a sweep) must not
+ * land in a slot made again under the same key. */
+static ClientSlot *
+slot_data_get_slot (SlotData *sd)
+{
+  ClientSlot *slot = g_hash_table_lookup (sd->self->clients, sd->key);
+
+  return slot != NULL && slot->serial == sd->serial ? slot : NULL;
+}
 
 static void
 slot_data_free (SlotData *sd)
@@ -2011,7 +2031,7 @@ owned_cb (GObject      *source,
 
   g_free (sw);
   owned = lt_catalog_run_finish (LT_CATALOG (source), result, &error);
-  slot = g_hash_table_lookup (sd->self->clients, sd->key);
+  slot = slot_data_get_slot (sd);
   if (slot != NULL && slot->client != NULL && owned != NULL && !sd->self->shut_down)
     {
       for (guint i = 0; i < uploads->len; i++)
@@ -2063,7 +2083,7 @@ list_uploads_cb (GObject      *source,
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         g_message ("Cannot list the multipart uploads of %s/%s: %s", sd->target, sd->bucket,
                    error->message);
-      slot = g_hash_table_lookup (sd->self->clients, sd->key);
+      slot = slot_data_get_slot (sd);
       if (slot != NULL)
         slot->ready = TRUE;
       schedule_pass (sd->self);
@@ -2088,14 +2108,9 @@ slot_sweep (LtSyncEngine *self,
             const char   *target,
             const char   *bucket)
 {
-  SlotData *sd = g_new0 (SlotData, 1);
-
-  sd->self = g_object_ref (self);
-  sd->key = g_strdup (key);
-  sd->target = g_strdup (target);
-  sd->bucket = g_strdup (bucket);
   lt_s3_client_list_multipart_uploads_async (slot->client, NULL, self->cancellable,
-                                             list_uploads_cb, sd);
+                                             list_uploads_cb,
+                                             slot_data_new (self, slot, key, target, bucket));
 }
 
 static void
@@ -2111,7 +2126,7 @@ secret_cb (GObject      *source,
   char *secret;
 
   secret = lt_storage_targets_lookup_secret_finish (LT_STORAGE_TARGETS (source), result, &error);
-  slot = g_hash_table_lookup (self->clients, sd->key);
+  slot = slot_data_get_slot (sd);
   target = lookup_target (self, sd->target);
   if (slot == NULL || self->shut_down)
     {
@@ -2163,13 +2178,11 @@ client_for (LtSyncEngine *self,
   g_autofree char *key = slot_key (row->target, row->bucket);
   ClientSlot *slot = g_hash_table_lookup (self->clients, key);
   LtStorageTarget *target;
-  SlotData *sd;
 
   if (slot != NULL)
     return slot->ready && slot->client != NULL ? slot->client : NULL;
 
-  slot = g_new0 (ClientSlot, 1);
-  g_hash_table_insert (self->clients, g_strdup (key), slot);
+  slot = slot_new (self, key);
   target = lookup_target (self, row->target);
   if (target == NULL || lt_storage_target_get_kind (target) != LT_STORAGE_TARGET_KIND_S3)
     {
@@ -2180,13 +2193,10 @@ client_for (LtSyncEngine *self,
       set_target_failing (self, row->target, message);
       return NULL;
     }
-  sd = g_new0 (SlotData, 1);
-  sd->self = g_object_ref (self);
-  sd->key = g_strdup (key);
-  sd->target = g_strdup (row->target);
-  sd->bucket = g_strdup (row->bucket);
   lt_storage_targets_lookup_secret_async (LT_STORAGE_TARGETS (self->targets), target,
-                                          self->cancellable, secret_cb, sd);
+                                          self->cancellable, secret_cb,
+                                          slot_data_new (self, slot, key, row->target,
+                                                         row->bucket));
   return NULL;
 }
 
@@ -2551,11 +2561,10 @@ lt_sync_engine_set_target_client (LtSyncEngine *self,
   g_return_if_fail (LT_IS_S3_CLIENT (client));
 
   key = slot_key (name, lt_s3_client_get_bucket (LT_S3_CLIENT (client)));
-  slot = g_new0 (ClientSlot, 1);
+  slot = slot_new (self, key);
   slot->client = LT_S3_CLIENT (g_object_ref (client));
   slot->preset = TRUE;
   lt_s3_client_set_bandwidth (slot->client, self->bandwidth);
-  g_hash_table_replace (self->clients, g_strdup (key), slot);
   if (self->started)
     slot_sweep (self, slot, key, name, lt_s3_client_get_bucket (slot->client));
 }

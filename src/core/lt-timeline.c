@@ -19,9 +19,6 @@
 
 #include "lt-timeline.h"
 
-/* Slices are looked for this far before the window, so that one overlapping its start is
- * found (no slice is that long: cycles cut TS slices at seconds). */
-#define LOOKBACK_US      (6 * G_TIME_SPAN_HOUR)
 /* A pause is recorded when the recorder notices, a little after the last slice's end. */
 #define PAUSE_SLACK_US   (10 * G_TIME_SPAN_SECOND)
 #define DAY_US           (24 * G_TIME_SPAN_HOUR)
@@ -40,55 +37,6 @@ lt_timeline_range_free (LtTimelineRange *range)
   g_free (range->bucket);
   g_free (range->object_prefix);
   g_free (range);
-}
-
-/* The job machinery: a GTask of ours around lt_catalog_run_async(). ------------------ */
-
-static void
-job_done_cb (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
-  GDestroyNotify result_free = g_object_get_data (G_OBJECT (task), "lt-timeline-free");
-  gpointer value;
-
-  value = lt_catalog_run_finish (LT_CATALOG (source), result, &error);
-  if (value == NULL)
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_pointer (task, value, result_free);
-}
-
-static void
-run_job (LtCatalog           *catalog,
-         LtCatalogJobFunc     func,
-         gpointer             data,
-         GDestroyNotify       data_free,
-         GDestroyNotify       result_free,
-         GCancellable        *cancellable,
-         GAsyncReadyCallback  callback,
-         gpointer             user_data,
-         gpointer             source_tag)
-{
-  GTask *task = g_task_new (catalog, cancellable, callback, user_data);
-
-  g_task_set_source_tag (task, source_tag);
-  g_object_set_data (G_OBJECT (task), "lt-timeline-free", result_free);
-  lt_catalog_run_async (catalog, func, data, data_free, result_free, cancellable,
-                        job_done_cb, task);
-}
-
-static gpointer
-finish_job (LtCatalog     *catalog,
-            GAsyncResult  *result,
-            gpointer       source_tag,
-            GError       **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, catalog), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /* Coverage ------------------------------------------------------------------------------ */
@@ -158,11 +106,13 @@ typedef struct
   gint64  next_start_us;
 } Run;
 
-static gboolean
-lookup_stream (sqlite3        *db,
-               CoverageQuery  *query,
-               gint64         *stream_id,
-               GError        **error)
+gboolean
+_lt_timeline_lookup_stream (sqlite3     *db,
+                            const char  *domain,
+                            const char  *app,
+                            const char  *stream,
+                            gint64      *stream_id,
+                            GError     **error)
 {
   sqlite3_stmt *stmt;
 
@@ -171,9 +121,9 @@ lookup_stream (sqlite3        *db,
                           error);
   if (stmt == NULL)
     return FALSE;
-  sqlite3_bind_text (stmt, 1, query->domain, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 2, query->app, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 3, query->stream, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 1, domain, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, app, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 3, stream, -1, SQLITE_TRANSIENT);
   *stream_id = 0;
   if (lt_catalog_next_row (stmt, error))
     {
@@ -474,7 +424,8 @@ coverage_job (sqlite3  *db,
   g_array_set_clear_func (sessions, session_info_clear);
   g_array_set_clear_func (pauses, pause_info_clear);
 
-  if (!lookup_stream (db, query, &stream_id, error))
+  if (!_lt_timeline_lookup_stream (db, query->domain, query->app, query->stream, &stream_id,
+                                   error))
     return NULL;
   if (stream_id == 0)
     return g_steal_pointer (&ranges);
@@ -486,7 +437,8 @@ coverage_job (sqlite3  *db,
   /* The slices overlapping the window, and the first one after it (does the last range go
    * on?), from the covering index only: the few unusable ones are skipped by id (reading
    * every slice's state from the table doubles the time of a 4-day query). */
-  unusable = load_unusable (db, stream_id, query->start_us - LOOKBACK_US, query->end_us, error);
+  unusable = load_unusable (db, stream_id, query->start_us - LT_TIMELINE_SLICE_LOOKBACK_US,
+                            query->end_us, error);
   if (unusable == NULL)
     goto fail;
   stmt = lt_catalog_stmt (db,
@@ -497,7 +449,7 @@ coverage_job (sqlite3  *db,
   if (stmt == NULL)
     goto fail;
   sqlite3_bind_int64 (stmt, 1, stream_id);
-  sqlite3_bind_int64 (stmt, 2, query->start_us - LOOKBACK_US);
+  sqlite3_bind_int64 (stmt, 2, query->start_us - LT_TIMELINE_SLICE_LOOKBACK_US);
   sqlite3_bind_int64 (stmt, 3, query->end_us);
   while (lt_catalog_next_row (stmt, error))
     {
@@ -600,9 +552,8 @@ lt_timeline_query_coverage_async (LtCatalog           *catalog,
   query->stream = g_strdup (stream);
   query->start_us = start_us;
   query->end_us = end_us;
-  run_job (catalog, coverage_job, query, coverage_query_free,
-           (GDestroyNotify) g_ptr_array_unref, cancellable, callback, user_data,
-           lt_timeline_query_coverage_async);
+  lt_catalog_run_async (catalog, coverage_job, query, coverage_query_free,
+                        (GDestroyNotify) g_ptr_array_unref, cancellable, callback, user_data);
 }
 
 GPtrArray *
@@ -610,7 +561,7 @@ lt_timeline_query_coverage_finish (LtCatalog     *catalog,
                                    GAsyncResult  *result,
                                    GError       **error)
 {
-  return finish_job (catalog, result, lt_timeline_query_coverage_async, error);
+  return lt_catalog_run_finish (catalog, result, error);
 }
 
 /* Recorded seconds per day ------------------------------------------------------------ */
@@ -716,8 +667,9 @@ daily_job (sqlite3  *db,
           g_autoptr(GHashTable) unusable = NULL;
 
           /* As for coverage: the covering index, the unusable slices skipped by id. */
-          unusable = load_unusable (db, stream_id, query->start_us - LOOKBACK_US, query->end_us,
-                                    error);
+          unusable = load_unusable (db, stream_id,
+                                    query->start_us - LT_TIMELINE_SLICE_LOOKBACK_US,
+                                    query->end_us, error);
           if (unusable == NULL)
             goto fail;
           stmt = lt_catalog_stmt (db,
@@ -728,7 +680,7 @@ daily_job (sqlite3  *db,
           if (stmt == NULL)
             goto fail;
           sqlite3_bind_int64 (stmt, 1, stream_id);
-          sqlite3_bind_int64 (stmt, 2, query->start_us - LOOKBACK_US);
+          sqlite3_bind_int64 (stmt, 2, query->start_us - LT_TIMELINE_SLICE_LOOKBACK_US);
           sqlite3_bind_int64 (stmt, 3, query->end_us);
           while (lt_catalog_next_row (stmt, error))
             {
@@ -803,8 +755,8 @@ lt_timeline_query_daily_async (LtCatalog           *catalog,
   query->start_us = start_us;
   query->end_us = end_us;
   query->formats = formats;
-  run_job (catalog, daily_job, query, daily_query_free, (GDestroyNotify) g_array_unref,
-           cancellable, callback, user_data, lt_timeline_query_daily_async);
+  lt_catalog_run_async (catalog, daily_job, query, daily_query_free,
+                        (GDestroyNotify) g_array_unref, cancellable, callback, user_data);
 }
 
 GArray *
@@ -812,7 +764,7 @@ lt_timeline_query_daily_finish (LtCatalog     *catalog,
                                 GAsyncResult  *result,
                                 GError       **error)
 {
-  return finish_job (catalog, result, lt_timeline_query_daily_async, error);
+  return lt_catalog_run_finish (catalog, result, error);
 }
 
 /* Slices, for zoomed-in views ------------------------------------------------------------ */
@@ -844,7 +796,8 @@ slices_job (sqlite3  *db,
   sqlite3_stmt *stmt;
   gint64 stream_id;
 
-  if (!lookup_stream (db, &query->query, &stream_id, error))
+  if (!_lt_timeline_lookup_stream (db, query->query.domain, query->query.app,
+                                   query->query.stream, &stream_id, error))
     return NULL;
   if (stream_id == 0)
     return g_steal_pointer (&slices);
@@ -861,7 +814,7 @@ slices_job (sqlite3  *db,
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_int64 (stmt, 1, stream_id);
-  sqlite3_bind_int64 (stmt, 2, query->query.start_us - LOOKBACK_US);
+  sqlite3_bind_int64 (stmt, 2, query->query.start_us - LT_TIMELINE_SLICE_LOOKBACK_US);
   sqlite3_bind_int64 (stmt, 3, query->query.end_us);
   sqlite3_bind_int64 (stmt, 4, query->query.start_us);
   while (lt_catalog_next_row (stmt, error))
@@ -907,8 +860,8 @@ lt_timeline_query_slices_async (LtCatalog           *catalog,
   query->query.start_us = start_us;
   query->query.end_us = end_us;
   query->max_slices = max_slices;
-  run_job (catalog, slices_job, query, slices_query_free, (GDestroyNotify) g_array_unref,
-           cancellable, callback, user_data, lt_timeline_query_slices_async);
+  lt_catalog_run_async (catalog, slices_job, query, slices_query_free,
+                        (GDestroyNotify) g_array_unref, cancellable, callback, user_data);
 }
 
 GArray *
@@ -916,7 +869,7 @@ lt_timeline_query_slices_finish (LtCatalog     *catalog,
                                  GAsyncResult  *result,
                                  GError       **error)
 {
-  return finish_job (catalog, result, lt_timeline_query_slices_async, error);
+  return lt_catalog_run_finish (catalog, result, error);
 }
 
 /* Streams with a recording ---------------------------------------------------------------- */
@@ -986,8 +939,8 @@ lt_timeline_list_streams_async (LtCatalog           *catalog,
 {
   g_return_if_fail (LT_IS_CATALOG (catalog));
 
-  run_job (catalog, list_streams_job, NULL, NULL, (GDestroyNotify) g_ptr_array_unref,
-           cancellable, callback, user_data, lt_timeline_list_streams_async);
+  lt_catalog_run_async (catalog, list_streams_job, NULL, NULL,
+                        (GDestroyNotify) g_ptr_array_unref, cancellable, callback, user_data);
 }
 
 GPtrArray *
@@ -995,5 +948,5 @@ lt_timeline_list_streams_finish (LtCatalog     *catalog,
                                  GAsyncResult  *result,
                                  GError       **error)
 {
-  return finish_job (catalog, result, lt_timeline_list_streams_async, error);
+  return lt_catalog_run_finish (catalog, result, error);
 }

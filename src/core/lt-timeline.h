@@ -1,8 +1,10 @@
 /* lt-timeline.h: what was recorded, when (SPEC section 5) — catalog queries for the
- * coverage of one stream (DescribeLiveStreamRecordContent, the Timeline page) and the
- * recorded seconds per UTC day of a domain (DescribeLiveDomainRecordData).
+ * coverage of one stream (DescribeLiveStreamRecordContent, the Timeline page), the
+ * recorded seconds per UTC day of a domain (DescribeLiveDomainRecordData), and the
+ * Timeline page's zoomed-in slices and list of streams.
  *
- * Both run as jobs on the catalog worker and complete on the caller's main context.
+ * All of them run as jobs on the catalog worker (lt_catalog_run_async()) and complete on
+ * the caller's main context.
  */
 #pragma once
 
@@ -15,6 +17,11 @@ G_BEGIN_DECLS
 /* Slices closer than this are one range: media timestamps are anchored to arrival, so
  * back-to-back slices neither touch exactly nor never overlap. */
 #define LT_TIMELINE_MERGE_TOLERANCE_US (1500 * G_TIME_SPAN_MILLISECOND)
+
+/* Slice queries over a window look for slices starting this far before it, so that one
+ * overlapping its start is found while the query stays on the (stream_id, start_time_us)
+ * index. No slice is that long: cycles cut TS slices at seconds. */
+#define LT_TIMELINE_SLICE_LOOKBACK_US  (6 * G_TIME_SPAN_HOUR)
 
 /* One covered range. start_us/end_us are clipped to the queried window; duration_us is
  * the sum of the slices' durations inside the window. end_reason says why the range
@@ -137,6 +144,15 @@ void        lt_timeline_list_streams_async    (LtCatalog            *catalog,
                                                gpointer              user_data);
 GPtrArray  *lt_timeline_list_streams_finish   (LtCatalog            *catalog,
                                                GAsyncResult         *result,
+                                               GError              **error);
+
+/* For catalog jobs (on the worker): the id of stream (@domain case-insensitive, @app,
+ * @stream) in *@stream_id, 0 when the catalog has no such stream. */
+gboolean    _lt_timeline_lookup_stream        (sqlite3              *db,
+                                               const char           *domain,
+                                               const char           *app,
+                                               const char           *stream,
+                                               gint64               *stream_id,
                                                GError              **error);
 
 G_END_DECLS

@@ -15,6 +15,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "lt-editor-util.h"
 #include "lt-notify-editor.h"
 
 #define N_FIELDS (LT_NOTIFY_EDITOR_FIELD_ON_DEMAND_URL + 1)
@@ -196,14 +197,6 @@ stored_config (LtNotifyEditor *self)
   return lt_notify_store_lookup (self->store, domain);
 }
 
-static void
-show_label (GtkLabel   *label,
-            const char *text)
-{
-  gtk_label_set_label (label, text != NULL ? text : "");
-  gtk_widget_set_visible (GTK_WIDGET (label), text != NULL);
-}
-
 /* ---- the signing key ---- */
 
 static void
@@ -317,7 +310,7 @@ validate (LtNotifyEditor *self)
         gtk_widget_add_css_class (GTK_WIDGET (field_row (self, field)), "error");
       else
         gtk_widget_remove_css_class (GTK_WIDGET (field_row (self, field)), "error");
-      show_label (field_label (self, field), self->errors[field]);
+      lt_editor_show_label (field_label (self, field), self->errors[field]);
     }
 
   g_free (self->errors[LT_NOTIFY_EDITOR_FIELD_NONE]);
@@ -327,7 +320,7 @@ validate (LtNotifyEditor *self)
       !error_is_for (self->save_error, LT_NOTIFY_EDITOR_FIELD_NOTIFY_URL) &&
       !error_is_for (self->save_error, LT_NOTIFY_EDITOR_FIELD_ON_DEMAND_URL))
     self->errors[LT_NOTIFY_EDITOR_FIELD_NONE] = g_strdup (self->save_error->message);
-  show_label (self->general_error_label, self->errors[LT_NOTIFY_EDITOR_FIELD_NONE]);
+  lt_editor_show_label (self->general_error_label, self->errors[LT_NOTIFY_EDITOR_FIELD_NONE]);
 
   saved = stored_config (self) != NULL;
   gtk_widget_set_visible (self->remove_group, saved);
@@ -365,8 +358,7 @@ set_busy (LtNotifyEditor *self,
           gboolean        busy)
 {
   self->busy = busy;
-  gtk_widget_set_visible (self->spinner, busy);
-  gtk_spinner_set_spinning (GTK_SPINNER (self->spinner), busy);
+  lt_editor_show_spinner (self->spinner, busy);
   validate (self);
 }
 
@@ -462,7 +454,7 @@ set_test_result (LtNotifyEditor *self,
   self->test_reply = (reply != NULL && *reply != '\0') ? g_strdup (reply) : NULL;
 
   adw_action_row_set_subtitle (self->test_row, status);
-  show_label (self->test_reply_label, self->test_reply);
+  lt_editor_show_label (self->test_reply_label, self->test_reply);
   if (is_error)
     {
       gtk_widget_add_css_class (GTK_WIDGET (self->test_reply_label), "error");
@@ -480,8 +472,7 @@ set_test_busy (LtNotifyEditor *self,
                gboolean        busy)
 {
   self->test_busy = busy;
-  gtk_widget_set_visible (GTK_WIDGET (self->test_spinner), busy);
-  gtk_spinner_set_spinning (self->test_spinner, busy);
+  lt_editor_show_spinner (GTK_WIDGET (self->test_spinner), busy);
   validate (self);
 }
 
@@ -614,7 +605,6 @@ remove_activated (GtkWidget  *widget,
   LtNotifyEditor *self = LT_NOTIFY_EDITOR (widget);
   g_autofree char *domain = field_text (self, LT_NOTIFY_EDITOR_FIELD_DOMAIN);
   g_autofree char *body = NULL;
-  GtkWidget *dialog;
 
   if (self->remove_dialog != NULL)
     return;
@@ -623,19 +613,8 @@ remove_activated (GtkWidget  *widget,
                             "and records its on-demand streams no more. Callbacks already "
                             "queued are still delivered."),
                           domain);
-  dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Remove Callback Settings?"), body);
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
-                                    "cancel", _("_Cancel"),
-                                    "remove", _("_Remove"),
-                                    NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "remove",
-                                              ADW_RESPONSE_DESTRUCTIVE);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  g_signal_connect_object (dialog, "response", G_CALLBACK (remove_response_cb), self,
-                           G_CONNECT_SWAPPED);
-  self->remove_dialog = ADW_MESSAGE_DIALOG (dialog);
-  gtk_window_present (GTK_WINDOW (dialog));
+  self->remove_dialog = lt_editor_confirm_remove (GTK_WINDOW (self), _("Remove Callback Settings?"),
+                                                 body, G_CALLBACK (remove_response_cb));
 }
 
 /* ---- GObject ---- */

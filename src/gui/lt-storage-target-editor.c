@@ -17,6 +17,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "lt-editor-util.h"
 #include "lt-storage-target-editor.h"
 
 #define N_FIELDS (LT_STORAGE_TARGET_EDITOR_FIELD_SECRET + 1)
@@ -263,14 +264,6 @@ check_field (LtStorageTargetEditor      *self,
   return g_strdup (error->message);
 }
 
-static void
-show_label (GtkLabel   *label,
-            const char *text)
-{
-  gtk_label_set_label (label, text != NULL ? text : "");
-  gtk_widget_set_visible (GTK_WIDGET (label), text != NULL);
-}
-
 /* Whether the fields show the stored settings (so a test tests what is shown). */
 static gboolean
 is_dirty (LtStorageTargetEditor *self)
@@ -323,7 +316,7 @@ validate (LtStorageTargetEditor *self)
         gtk_widget_add_css_class (field_row (self, field), "error");
       else
         gtk_widget_remove_css_class (field_row (self, field), "error");
-      show_label (field_label (self, field), self->errors[field]);
+      lt_editor_show_label (field_label (self, field), self->errors[field]);
     }
 
   general = error_field (self->save_error);
@@ -331,7 +324,8 @@ validate (LtStorageTargetEditor *self)
   self->errors[LT_STORAGE_TARGET_EDITOR_FIELD_NONE] =
     self->save_error != NULL && general == LT_STORAGE_TARGET_EDITOR_FIELD_NONE
     ? g_strdup (self->save_error->message) : NULL;
-  show_label (self->general_error_label, self->errors[LT_STORAGE_TARGET_EDITOR_FIELD_NONE]);
+  lt_editor_show_label (self->general_error_label,
+                        self->errors[LT_STORAGE_TARGET_EDITOR_FIELD_NONE]);
 
   saved = self->name != NULL && lt_storage_targets_lookup (self->targets, self->name) != NULL;
   can_test = saved && !is_dirty (self);
@@ -378,8 +372,7 @@ set_busy (LtStorageTargetEditor *self,
           gboolean               busy)
 {
   self->busy = busy;
-  gtk_widget_set_visible (self->spinner, busy);
-  gtk_spinner_set_spinning (GTK_SPINNER (self->spinner), busy);
+  lt_editor_show_spinner (self->spinner, busy);
   validate (self);
 }
 
@@ -484,7 +477,7 @@ set_test_result (LtStorageTargetEditor *self,
 
   adw_action_row_set_subtitle (self->test_row,
                                failed ? _("The test failed") : _("The connection works"));
-  show_label (self->test_result_label, result);
+  lt_editor_show_label (self->test_result_label, result);
   if (failed)
     {
       gtk_widget_add_css_class (GTK_WIDGET (self->test_result_label), "error");
@@ -502,8 +495,7 @@ set_test_busy (LtStorageTargetEditor *self,
                gboolean               busy)
 {
   self->test_busy = busy;
-  gtk_widget_set_visible (GTK_WIDGET (self->test_spinner), busy);
-  gtk_spinner_set_spinning (self->test_spinner, busy);
+  lt_editor_show_spinner (GTK_WIDGET (self->test_spinner), busy);
   validate (self);
 }
 
@@ -543,7 +535,7 @@ test_activated (GtkWidget  *widget,
     return;
 
   g_clear_pointer (&self->test_result, g_free);
-  show_label (self->test_result_label, NULL);
+  lt_editor_show_label (self->test_result_label, NULL);
   adw_action_row_set_subtitle (self->test_row, _("Testing…"));
   set_test_busy (self, TRUE);
   lt_storage_targets_test_connection_async (self->targets, target, NULL, 0,
@@ -596,7 +588,6 @@ remove_activated (GtkWidget  *widget,
 {
   LtStorageTargetEditor *self = LT_STORAGE_TARGET_EDITOR (widget);
   g_autofree char *body = NULL;
-  GtkWidget *dialog;
 
   if (self->remove_dialog != NULL || self->name == NULL)
     return;
@@ -606,19 +597,8 @@ remove_activated (GtkWidget  *widget,
                             "uploads still queued for it wait until a target of that name "
                             "exists again. Objects already stored stay where they are."),
                           self->name);
-  dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Remove Storage Target?"), body);
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
-                                    "cancel", _("_Cancel"),
-                                    "remove", _("_Remove"),
-                                    NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "remove",
-                                              ADW_RESPONSE_DESTRUCTIVE);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  g_signal_connect_object (dialog, "response", G_CALLBACK (remove_response_cb), self,
-                           G_CONNECT_SWAPPED);
-  self->remove_dialog = ADW_MESSAGE_DIALOG (dialog);
-  gtk_window_present (GTK_WINDOW (dialog));
+  self->remove_dialog = lt_editor_confirm_remove (GTK_WINDOW (self), _("Remove Storage Target?"),
+                                                 body, G_CALLBACK (remove_response_cb));
 }
 
 /* ---- GObject ---- */

@@ -10,6 +10,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "lt-editor-util.h"
 #include "lt-stream-source-editor.h"
 
 #define N_FIELDS (LT_PULL_SOURCE_FIELD_STREAM + 1)
@@ -93,14 +94,6 @@ check_field (LtStreamSourceEditor *self,
 }
 
 static void
-show_label (GtkLabel   *label,
-            const char *text)
-{
-  gtk_label_set_label (label, text != NULL ? text : "");
-  gtk_widget_set_visible (GTK_WIDGET (label), text != NULL);
-}
-
-static void
 update_description (LtStreamSourceEditor *self)
 {
   const char *uri = field_text (self, LT_PULL_SOURCE_FIELD_URI);
@@ -176,9 +169,9 @@ validate (LtStreamSourceEditor *self)
 
   g_free (self->errors[LT_PULL_SOURCE_FIELD_NONE]);
   self->errors[LT_PULL_SOURCE_FIELD_NONE] = g_strdup (general);
-  show_label (self->general_error_label, general);
-  show_label (self->uri_error_label, self->errors[LT_PULL_SOURCE_FIELD_URI]);
-  show_label (self->identity_error_label, identity->len > 0 ? identity->str : NULL);
+  lt_editor_show_label (self->general_error_label, general);
+  lt_editor_show_label (self->uri_error_label, self->errors[LT_PULL_SOURCE_FIELD_URI]);
+  lt_editor_show_label (self->identity_error_label, identity->len > 0 ? identity->str : NULL);
   update_description (self);
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "editor.save", self->valid && !self->busy);
@@ -204,8 +197,7 @@ set_busy (LtStreamSourceEditor *self,
           gboolean              busy)
 {
   self->busy = busy;
-  gtk_widget_set_visible (self->spinner, busy);
-  gtk_spinner_set_spinning (GTK_SPINNER (self->spinner), busy);
+  lt_editor_show_spinner (self->spinner, busy);
   validate (self);
 }
 
@@ -327,7 +319,6 @@ remove_activated (GtkWidget  *widget,
 {
   LtStreamSourceEditor *self = LT_STREAM_SOURCE_EDITOR (widget);
   g_autofree char *body = NULL;
-  GtkWidget *dialog;
 
   if (self->source == NULL || self->remove_dialog != NULL)
     return;
@@ -338,19 +329,8 @@ remove_activated (GtkWidget  *widget,
                           lt_pull_source_get_app (self->source),
                           lt_pull_source_get_name (self->source),
                           lt_pull_source_get_uri (self->source));
-  dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Remove Source?"), body);
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
-                                    "cancel", _("_Cancel"),
-                                    "remove", _("_Remove"),
-                                    NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "remove",
-                                              ADW_RESPONSE_DESTRUCTIVE);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  g_signal_connect_object (dialog, "response", G_CALLBACK (remove_response_cb), self,
-                           G_CONNECT_SWAPPED);
-  self->remove_dialog = ADW_MESSAGE_DIALOG (dialog);
-  gtk_window_present (GTK_WINDOW (dialog));
+  self->remove_dialog = lt_editor_confirm_remove (GTK_WINDOW (self), _("Remove Source?"),
+                                                 body, G_CALLBACK (remove_response_cb));
 }
 
 /* ---- GObject ---- */

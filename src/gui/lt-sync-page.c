@@ -46,7 +46,6 @@ struct _LtSyncPage
   LtSyncEngine     *sync;
   LtStorageTargets *storage_targets;
   GHashTable       *targets_shown;    /* name → TargetView */
-  gboolean          has_uploads;
 
   GtkBox          *uploads_box;
   GtkWidget       *upload_failures_group;
@@ -188,7 +187,9 @@ row_new (LtSyncPage           *self,
 
 /* ---- uploads ---- */
 
-/* One storage target's group: its widgets, updated in place on every "changed". */
+/* One storage target's group: its widgets, updated in place on every "changed" (so that
+ * focus and the progress bar survive an update). What they show is all the state there is:
+ * the engine is asked again on every update and every click. */
 typedef struct
 {
   char           *name;
@@ -200,19 +201,12 @@ typedef struct
   GtkProgressBar *progress;
   GtkButton      *pause_button;
   GtkButton      *retry_all_button;
-  gboolean        paused;
-  char           *state_text;
-  char           *detail_text;
-  char           *queue_text;
 } TargetView;
 
 static void
 target_view_free (TargetView *view)
 {
   g_free (view->name);
-  g_free (view->state_text);
-  g_free (view->detail_text);
-  g_free (view->queue_text);
   g_free (view);
 }
 
@@ -253,12 +247,14 @@ pause_clicked_cb (GtkButton  *button,
                   LtSyncPage *self)
 {
   const char *name = g_object_get_data (G_OBJECT (button), "lt-target");
-  TargetView *view = self->targets_shown != NULL ? g_hash_table_lookup (self->targets_shown, name)
-                                                 : NULL;
+  g_autoptr(LtSyncTargetStatus) status = NULL;
 
-  if (self->sync == NULL || view == NULL)
+  if (self->sync == NULL)
     return;
-  if (view->paused)
+  /* The engine's word, not the label's: "changed" is throttled, so the label can lag a
+   * click behind. */
+  status = lt_sync_engine_get_target_status (self->sync, name);
+  if (status->paused)
     lt_sync_engine_resume (self->sync, name);
   else
     lt_sync_engine_pause (self->sync, name);
@@ -329,14 +325,6 @@ target_view_new (LtSyncPage *self,
 }
 
 static void
-set_text (char       **field,
-          const char  *text)
-{
-  g_free (*field);
-  *field = g_strdup (text);
-}
-
-static void
 target_view_update (TargetView               *view,
                     const LtSyncTargetStatus *status,
                     LtStorageTarget          *target)
@@ -355,7 +343,6 @@ target_view_update (TargetView               *view,
     }
   adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (view->group), description);
 
-  view->paused = status->paused;
   if (status->failing)
     {
       state = _("Failing");
@@ -380,8 +367,6 @@ target_view_update (TargetView               *view,
       detail = _("Everything queued for this target is stored.");
       icon = "emblem-ok-symbolic";
     }
-  set_text (&view->state_text, state);
-  set_text (&view->detail_text, detail);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (view->state_row), state);
   adw_action_row_set_subtitle (view->state_row, detail != NULL ? detail : "");
   gtk_image_set_from_icon_name (view->state_icon, icon);
@@ -416,7 +401,6 @@ target_view_update (TargetView               *view,
       g_free (queue);
       queue = g_steal_pointer (&with_rate);
     }
-  set_text (&view->queue_text, queue);
   adw_action_row_set_subtitle (view->queue_row, queue);
 
   gtk_widget_set_visible (GTK_WIDGET (view->current_row), status->current_key != NULL);
@@ -444,13 +428,10 @@ target_view_update (TargetView               *view,
 }
 
 static gboolean
-strv_has (GPtrArray  *names,
-          const char *name)
+names_have (GPtrArray  *names,
+            const char *name)
 {
-  for (guint i = 0; i < names->len; i++)
-    if (g_str_equal (g_ptr_array_index (names, i), name))
-      return TRUE;
-  return FALSE;
+  return g_ptr_array_find_with_equal_func (names, name, g_str_equal, NULL);
 }
 
 static int
@@ -483,7 +464,7 @@ upload_targets (LtSyncPage *self)
       g_auto(GStrv) known = lt_sync_engine_list_targets (self->sync);
 
       for (guint i = 0; known[i] != NULL; i++)
-        if (!g_str_equal (known[i], "local") && !strv_has (names, known[i]))
+        if (!g_str_equal (known[i], "local") && !names_have (names, known[i]))
           g_ptr_array_add (names, g_strdup (known[i]));
     }
   g_ptr_array_sort (names, compare_names);
@@ -504,7 +485,7 @@ update_uploads (LtSyncPage *self)
     {
       TargetView *view = value;
 
-      if (!strv_has (names, view->name))
+      if (!names_have (names, view->name))
         {
           gtk_box_remove (self->uploads_box, view->group);
           g_hash_table_iter_remove (&iter);
@@ -540,7 +521,6 @@ update_uploads (LtSyncPage *self)
     }
 
   gtk_widget_set_visible (GTK_WIDGET (self->uploads_box), names->len > 0);
-  self->has_uploads = names->len > 0;
 }
 
 static char *
@@ -649,7 +629,8 @@ update_state (LtSyncPage *self)
   gtk_widget_set_visible (self->upload_failures_group, has_upload_failures);
   if (self->queue == NULL || !self->loaded)
     state = "loading";
-  else if (!has_failed && !has_settings && !self->has_uploads && !has_upload_failures)
+  else if (!has_failed && !has_settings && g_hash_table_size (self->targets_shown) == 0 &&
+           !has_upload_failures)
     state = "empty";
   else
     state = "list";
@@ -969,7 +950,8 @@ _lt_sync_page_get_target_state (LtSyncPage *self,
 {
   TargetView *view = lookup_view (self, name);
 
-  return view != NULL ? view->state_text : NULL;
+  return view != NULL ? adw_preferences_row_get_title (ADW_PREFERENCES_ROW (view->state_row))
+                      : NULL;
 }
 
 const char *
@@ -977,8 +959,9 @@ _lt_sync_page_get_target_detail (LtSyncPage *self,
                                  const char *name)
 {
   TargetView *view = lookup_view (self, name);
+  const char *detail = view != NULL ? adw_action_row_get_subtitle (view->state_row) : NULL;
 
-  return view != NULL ? view->detail_text : NULL;
+  return detail != NULL && *detail != '\0' ? detail : NULL;
 }
 
 const char *
@@ -987,7 +970,7 @@ _lt_sync_page_get_target_queue (LtSyncPage *self,
 {
   TargetView *view = lookup_view (self, name);
 
-  return view != NULL ? view->queue_text : NULL;
+  return view != NULL ? adw_action_row_get_subtitle (view->queue_row) : NULL;
 }
 
 const char *

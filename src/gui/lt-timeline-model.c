@@ -170,18 +170,27 @@ lt_timeline_model_new (void)
 
 /* Visible time */
 
+/* The narrowest and widest visible spans, within the bounds. */
+static void
+span_limits (LtTimelineModel *self,
+             gint64          *min_span,
+             gint64          *max_span)
+{
+  *max_span = MIN (LT_TIMELINE_MODEL_MAX_SPAN_US, self->bounds_end - self->bounds_start);
+  *min_span = MIN (LT_TIMELINE_MODEL_MIN_SPAN_US, *max_span);
+}
+
 /* Where [start, start + span) has to go to respect the spans and the bounds. */
 static void
 clamp_visible (LtTimelineModel *self,
                gint64          *start_us,
                gint64          *end_us)
 {
-  gint64 bounds_span = self->bounds_end - self->bounds_start;
-  gint64 max_span = MIN (LT_TIMELINE_MODEL_MAX_SPAN_US, bounds_span);
-  gint64 min_span = MIN (LT_TIMELINE_MODEL_MIN_SPAN_US, max_span);
+  gint64 min_span, max_span;
   gint64 span = *end_us - *start_us;
   gint64 start = *start_us;
 
+  span_limits (self, &min_span, &max_span);
   if (span < min_span || span > max_span)
     {
       /* Keep the middle where the span has to change. */
@@ -262,16 +271,14 @@ lt_timeline_model_zoom (LtTimelineModel *self,
                         double           factor,
                         gint64           anchor_us)
 {
-  gint64 bounds_span, max_span, min_span, span, new_span;
+  gint64 max_span, min_span, span, new_span;
   double fraction;
   gint64 start;
 
   g_return_if_fail (LT_IS_TIMELINE_MODEL (self));
   g_return_if_fail (factor > 0);
 
-  bounds_span = self->bounds_end - self->bounds_start;
-  max_span = MIN (LT_TIMELINE_MODEL_MAX_SPAN_US, bounds_span);
-  min_span = MIN (LT_TIMELINE_MODEL_MIN_SPAN_US, max_span);
+  span_limits (self, &min_span, &max_span);
   span = self->visible_end - self->visible_start;
   new_span = (gint64) llround ((double) span / factor);
   new_span = CLAMP (new_span, min_span, max_span);

@@ -97,7 +97,7 @@ gint64           lt_timeline_model_snap              (LtTimelineModel *self,
 const LtTimelineRange *lt_timeline_model_range_at    (LtTimelineModel *self,
                                                       gint64           time_us);
 
-/* Added by the view's author: where @range ends as drawn — "now" for a range still
+/* Where @range ends as drawn — "now" for a range still
  * recording (when now is later than its end_us), else its end_us. */
 gint64           lt_timeline_model_get_range_end     (LtTimelineModel       *self,
                                                       const LtTimelineRange *range);

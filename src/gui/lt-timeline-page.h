@@ -37,12 +37,13 @@ gboolean         _lt_timeline_page_is_polling         (LtTimelinePage *self);
 gboolean         _lt_timeline_page_is_loading         (LtTimelinePage *self);
 /* The visible span as the toolbar says it. */
 const char      *_lt_timeline_page_get_span_text      (LtTimelinePage *self);
-/* What the selection box says (start – end, duration), or NULL without a selection. */
-const char      *_lt_timeline_page_get_selection_text (LtTimelinePage *self);
+/* What the selection box says ("start – end (duration)"), or NULL without a selection. */
+char            *_lt_timeline_page_dup_selection_text (LtTimelinePage *self);
 /* Clicks "Create M3U8"; then wait for _lt_timeline_page_is_creating() to go FALSE. */
 void             _lt_timeline_page_create_m3u8        (LtTimelinePage *self);
 gboolean         _lt_timeline_page_is_creating        (LtTimelinePage *self);
-/* The last index file created here (or NULL), the URL shown for it, the last error. */
+/* The last index file created here (or NULL), the URL shown for it, the error shown (or
+ * NULL). */
 const LtIndexFile *_lt_timeline_page_get_created      (LtTimelinePage *self);
 const char      *_lt_timeline_page_get_url_text       (LtTimelinePage *self);
 const char      *_lt_timeline_page_get_error_text     (LtTimelinePage *self);

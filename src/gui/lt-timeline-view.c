@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "lt-timeline-text.h"
 #include "lt-timeline-view.h"
 
 #define SNAP_TOLERANCE_PX  8.0
@@ -35,6 +36,9 @@ struct _LtTimelineView
   GHashTable       *label_cache;
   GHashTable       *cause_cache;
   double            label_height;
+  /* The width of a wide label in each tick format (days, minutes, seconds), measured once
+   * per font: picking the step runs every frame. 0: not measured yet. */
+  int               tick_label_widths[3];
   GPtrArray        *labels;        /* the texts labelled in the last snapshot */
 
   /* Input state. */
@@ -209,48 +213,13 @@ cause_text (const char *end_reason)
   return C_("end reason", "Not recorded");
 }
 
-static char *
-format_duration (gint64 duration_us)
-{
-  gint64 seconds = MAX (duration_us, 0) / G_USEC_PER_SEC;
-
-  if (seconds >= 86400)
-    /* TRANSLATORS: a duration: days, hours */
-    return g_strdup_printf (_("%d d %d h"), (int) (seconds / 86400),
-                            (int) (seconds % 86400 / 3600));
-  if (seconds >= 3600)
-    /* TRANSLATORS: a duration: hours, minutes */
-    return g_strdup_printf (_("%d h %02d min"), (int) (seconds / 3600),
-                            (int) (seconds % 3600 / 60));
-  if (seconds >= 60)
-    /* TRANSLATORS: a duration: minutes, seconds */
-    return g_strdup_printf (_("%d min %02d s"), (int) (seconds / 60), (int) (seconds % 60));
-  /* TRANSLATORS: a duration in seconds */
-  return g_strdup_printf (_("%d s"), (int) seconds);
-}
-
 /* "Nov 21 14:02:03 – 15:10:00" in local time; the end's date only when it differs. */
 static char *
 format_span (gint64 start_us,
              gint64 end_us)
 {
-  g_autoptr(GDateTime) start = local_time (start_us);
-  g_autoptr(GDateTime) end = local_time (end_us);
   /* TRANSLATORS: a date and time in tooltips, a g_date_time_format() format */
-  const char *full = C_("timeline tooltip", "%b %-d %H:%M:%S");
-  g_autofree char *start_text = NULL;
-  g_autofree char *end_text = NULL;
-
-  if (start == NULL || end == NULL)
-    return g_strdup ("");
-  start_text = g_date_time_format (start, full);
-  if (g_date_time_get_year (start) == g_date_time_get_year (end)
-      && g_date_time_get_day_of_year (start) == g_date_time_get_day_of_year (end))
-    end_text = g_date_time_format (end, "%H:%M:%S");
-  else
-    end_text = g_date_time_format (end, full);
-  /* TRANSLATORS: a time span, start – end */
-  return g_strdup_printf (_("%s – %s"), start_text, end_text);
+  return lt_timeline_text_span (start_us, end_us, C_("timeline tooltip", "%b %-d %H:%M:%S"));
 }
 
 char *
@@ -273,7 +242,7 @@ _lt_timeline_view_dup_tooltip_at (LtTimelineView *self,
     {
       gint64 end = lt_timeline_model_get_range_end (self->model, range);
       g_autofree char *span = format_span (range->start_us, end);
-      g_autofree char *duration = format_duration (end - range->start_us);
+      g_autofree char *duration = lt_timeline_text_duration (end - range->start_us);
 
       if (g_strcmp0 (range->end_reason, "recording") == 0)
         return g_strdup_printf (_("Recorded %s (%s)\nStill recording"), span, duration);
@@ -289,7 +258,7 @@ _lt_timeline_view_dup_tooltip_at (LtTimelineView *self,
       const LtTimelineRange *after = g_ptr_array_index (ranges, i);
       gint64 gap_start = lt_timeline_model_get_range_end (self->model, before);
       g_autofree char *span = format_span (gap_start, after->start_us);
-      g_autofree char *duration = format_duration (after->start_us - gap_start);
+      g_autofree char *duration = lt_timeline_text_duration (after->start_us - gap_start);
 
       return g_strdup_printf (_("Not recorded %s (%s)\nCause: %s"), span, duration,
                               cause_text (before->end_reason));
@@ -493,14 +462,33 @@ dated_format (gint64 step)
   return C_("timeline axis", "%b %-d %H:%M:%S");
 }
 
+static int
+tick_label_width (LtTimelineView *self,
+                  gint64          step)
+{
+  guint kind = step >= G_TIME_SPAN_DAY ? 0 : step >= G_TIME_SPAN_MINUTE ? 1 : 2;
+
+  if (self->tick_label_widths[kind] == 0)
+    {
+      /* A wide date and time (Dec 30, 20:58:58) in the format, as translated. */
+      g_autoptr(GDateTime) sample = g_date_time_new_local (2026, 12, 30, 20, 58, 58);
+      g_autofree char *text = g_date_time_format (sample, tick_format (step));
+      g_autoptr(PangoLayout) layout = NULL;
+      int w, h;
+
+      layout = gtk_widget_create_pango_layout (GTK_WIDGET (self),
+                                               text != NULL ? text : "00:00:00");
+      pango_layout_get_pixel_size (layout, &w, &h);
+      self->tick_label_widths[kind] = MAX (w, 1);
+    }
+  return self->tick_label_widths[kind];
+}
+
 static gint64
 pick_step (LtTimelineView *self,
            double          us_px,
            gint64         *minor)
 {
-  /* A wide date and time (Dec 30, 20:58:58) in each of the formats, as translated. */
-  g_autoptr(GDateTime) sample = g_date_time_new_local (2026, 12, 30, 20, 58, 58);
-  int sample_w, sample_h;
   double spacing;
   gint64 step = tick_steps[G_N_ELEMENTS (tick_steps) - 1];
   guint i;
@@ -508,12 +496,7 @@ pick_step (LtTimelineView *self,
   /* The widest label the zoom can show decides how far apart labels must be. */
   for (i = 0; i < G_N_ELEMENTS (tick_steps); i++)
     {
-      g_autofree char *text = g_date_time_format (sample, tick_format (tick_steps[i]));
-      PangoLayout *layout = cached_layout (self, self->label_cache,
-                                           text != NULL ? text : "00:00:00");
-
-      pango_layout_get_pixel_size (layout, &sample_w, &sample_h);
-      spacing = MAX (sample_w, 40) + MIN_LABEL_GAP_PX;
+      spacing = MAX (tick_label_width (self, tick_steps[i]), 40) + MIN_LABEL_GAP_PX;
       if ((double) tick_steps[i] / us_px >= spacing)
         {
           step = tick_steps[i];
@@ -1392,6 +1375,7 @@ lt_timeline_view_css_changed (GtkWidget         *widget,
   g_hash_table_remove_all (self->label_cache);
   g_hash_table_remove_all (self->cause_cache);
   self->label_height = 0;
+  memset (self->tick_label_widths, 0, sizeof self->tick_label_widths);
   gtk_widget_queue_draw (widget);
 }
 

@@ -110,12 +110,29 @@ def test_help():
     r = run('--help')
     check(r.returncode == 0, f'--help exited {r.returncode}')
     for option in ['--headless', '--data-dir', '--api-listen', '--ingest-port',
-                   '--create-access-key',
+                   '--create-access-key', '--notify-signing-key',
                    '--description', '--version', '--help']:
         check(re.search(r'^\s+(-\w, )?' + re.escape(option) + r'\b', r.stdout, re.M),
               f'--help does not list {option}:\n{r.stdout}')
     check('Record live streams on your own machine.' in r.stdout, 'no summary in --help')
     check('DIR' in r.stdout and 'HOST:PORT' in r.stdout, 'no argument names in --help')
+
+
+def test_readme_lists_the_options():
+    # README.md's "Command line" table and `livetape --help` name the same options.
+    with open(os.path.join(SOURCE_ROOT, 'README.md'), encoding='utf-8') as f:
+        readme = f.read()
+    m = re.search(r'^## Command line\n(.*?)^## ', readme, re.M | re.S)
+    check(m is not None, 'README.md has no "Command line" section')
+    documented = set(re.findall(r'(?<![\w-])--[a-z][a-z-]*', m.group(1)))
+    r = run('--help')
+    check(r.returncode == 0, f'--help exited {r.returncode}')
+    listed = set(re.findall(r'^\s+(?:-\w, )?(--[a-z][a-z-]*)', r.stdout, re.M))
+    check(len(listed) >= 15, f'--help lists only {sorted(listed)}')
+    check(documented - listed == set(),
+          f'README.md documents options --help does not list: {sorted(documented - listed)}')
+    check(listed - documented == set(),
+          f'--help lists options README.md does not document: {sorted(listed - documented)}')
 
 
 def test_version():
@@ -290,6 +307,7 @@ def test_headless_port_in_use():
 
 TESTS = [
     test_help,
+    test_readme_lists_the_options,
     test_version,
     test_bad_api_listen,
     test_bad_ingest_port,

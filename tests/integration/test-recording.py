@@ -551,6 +551,38 @@ def test_on_demand_push_arg():
           f'push2: files {by_format}')
 
 
+def test_one_shot_commands():
+    # The command-line modes (keys, signing keys, storage targets) open the same data
+    # directory as the running daemon: they must leave its recordings alone (no recovery
+    # of what it is writing, no queues or retention of their own).
+    pub = publish('cli')
+    wait_recording('cli')
+    sessions = wait_session('cli', lambda s: len(s) == 1, 3, 'a session of cli')
+    sid = sessions[0]['id']
+    time.sleep(3)
+    # The domain has no callback settings here: that command answers so and exits 1,
+    # after starting its engine like the others.
+    for args, code in ((('--list-storage-targets',), 0), (('--create-access-key',), 0),
+                       (('--notify-signing-key', R.DOMAIN), 1)):
+        r = R.taptest.run('--data-dir', S.env.data_dir, *args)
+        check(r.returncode == code, f'{args[0]} exited {r.returncode}: {r.stderr!r}')
+        if args[0] == '--create-access-key':
+            R.SECRETS.append(json.loads(r.stdout)['AccessKeySecret'])
+        rows = S.env.query('SELECT state, end_reason FROM sessions WHERE id = ?', (sid,))
+        check(rows == [{'state': 'recording', 'end_reason': None}],
+              f"after {args[0]}: the daemon's session is {rows}")
+    before = len(S.env.slices(session_id=sid))
+    time.sleep(4)
+    check(len(S.env.slices(session_id=sid)) > before,
+          f'cli: no slice recorded after the commands ({before} before)')
+    check('WriteFailed' not in S.env.output_tail(), f'the daemon failed to write: {S.env.output_tail()}')
+    check(wait_recording('cli').get('RecordState') == 'recording', 'cli: not recording any more')
+    pub.stop()
+    S.env.wait_paused('cli')
+    expect_ok(S.env.command('cli', 'cancel_delay'), 'cancel_delay cli')
+    wait_ended('cli', 1)
+
+
 def test_shutdown():
     S.watcher.stop()
     check(not S.watcher.errors, f'catalog watcher: {S.watcher.errors[:3]}')
@@ -579,6 +611,7 @@ TESTS = [
     test_manual_start_stop_restart,
     test_manual_highlight,
     test_on_demand_push_arg,
+    test_one_shot_commands,
     test_shutdown,
 ]
 

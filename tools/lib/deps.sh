@@ -31,14 +31,15 @@ LT_DEPS_RUNTIME=(
 )
 
 # Tests: X server, session bus, tools the integration tests drive (ffmpeg as a publisher,
-# sqlite3 to inspect the catalog, strace for ENOSPC injection, faketime for clock skew).
+# sqlite3 to inspect the catalog, strace for ENOSPC injection; clock skew is injected by the
+# test servers, so no faketime).
 # gcc already brings libasan and libubsan for the sanitizer pass. nodejs runs the npm
 # fixtures (s3rver); npm itself is installed by lt_install_npm_deps only when no `npm`
 # command exists, because NodeSource's nodejs package bundles npm and conflicts with
 # Debian's. python3-botocore is the independent SigV4 check in tests/integration/s3strict.py;
 # curl (--aws-sigv4) is the peer of bench/bench-s3.py.
 LT_DEPS_TEST=(
-  xvfb xauth python3 ffmpeg sqlite3 strace faketime
+  xvfb xauth python3 ffmpeg sqlite3 strace
   nodejs python3-botocore curl
 )
 
