@@ -292,6 +292,13 @@ playlist_has_three_slices (gpointer data)
   return file != NULL && file->n_slices == 3;
 }
 
+static gboolean
+offline_pause_recorded (gpointer data)
+{
+  return query_int (data, "SELECT count(*) FROM session_pauses WHERE reason = 'offline' "
+                          "AND resumed_at_us IS NULL") == 1;
+}
+
 /* A 12 s file recorded by an automatic rule; the source ends, the session pauses (merge
  * window), cancel_delay ends it. Then the catalog holds the session, its files and slices. */
 static void
@@ -327,8 +334,8 @@ test_session (Fixture       *f,
   current = lt_recording_get_current_file (recording, "m3u8");
   g_assert_nonnull (current);
   g_assert_nonnull (lt_recording_get_current_file (recording, "mp4"));
-  g_assert_cmpint (query_int (f, "SELECT count(*) FROM session_pauses WHERE reason = 'offline' "
-                                 "AND resumed_at_us IS NULL"), ==, 1);
+  /* The pause reaches the catalog through its writer, after the state change. */
+  lt_test_wait_until (offline_pause_recorded, f, 5000, "the offline pause in the catalog");
 
   /* Paused by its source, not by the operator: a start is refused, restart too. */
   assert_command_error (f, "auto", "cam", LT_RECORD_COMMAND_START, 0,
