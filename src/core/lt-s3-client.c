@@ -1,9 +1,11 @@
 /* lt-s3-client.c: one S3-compatible storage target over libsoup (see lt-s3-client.h).
  *
  * Every operation is a Request: a method, a key, an encoded query, maybe a body (bytes, or
- * a range of a local file streamed through BodyStream), and a handler for the reply. The
- * request is signed in the message's "starting" signal, i.e. just before libsoup writes
- * it — with the clock offset in force at that moment. URIs are built already encoded
+ * a range of a local file), and a handler for the reply. A request is signed just before
+ * it is written, with the clock offset in force at that moment: in the message's
+ * "starting" signal when libsoup sends it, right before lt_s3_wire_send_async() when the
+ * body is a file range (lt-s3-wire.c writes those in big steps instead of libsoup's 8 KiB
+ * ones). URIs are built already encoded
  * (g_uri_build with G_URI_FLAGS_ENCODED), so that nothing removes "." or ".." segments
  * from a key. */
 #include "config.h"
@@ -22,6 +24,7 @@
 #include "lt-outbound.h"
 #include "lt-s3-client.h"
 #include "lt-s3-sigv4.h"
+#include "lt-s3-wire.h"
 
 /* ---- errors -------------------------------------------------------------------------- */
 
@@ -458,230 +461,6 @@ normalize_etag (const char *etag)
   return g_ascii_strdown (copy, -1);
 }
 
-/* ---- BodyStream: a range of a local file, pollable, rate-limited ------------------------
- * Pollable so that libsoup's asynchronous splice reads it on the main context in one step
- * instead of a thread-pool hop per 8 KiB (a local file's pread does not block for long);
- * and so that waiting for bandwidth is a timeout source, not a sleeping thread. The range
- * is either read from the file as it is sent, or was read (and hashed) before: then it
- * comes from memory, one pass over the file instead of two and no pread per 8 KiB. */
-
-#define LT_TYPE_S3_BODY_STREAM (body_stream_get_type ())
-G_DECLARE_FINAL_TYPE (BodyStream, body_stream, LT, S3_BODY_STREAM, GInputStream)
-
-struct _BodyStream
-{
-  GInputStream   parent_instance;
-  int            fd;
-  GBytes        *data;         /* the whole range, already read; NULL: read from fd */
-  goffset        offset;       /* in the file, or in data */
-  goffset        remaining;
-  LtS3Bandwidth *bandwidth;
-  gint64         not_before;   /* monotonic µs: the limiter's wait */
-};
-
-static void body_stream_pollable_iface_init (GPollableInputStreamInterface *iface);
-
-G_DEFINE_TYPE_WITH_CODE (BodyStream, body_stream, G_TYPE_INPUT_STREAM,
-                         G_IMPLEMENT_INTERFACE (G_TYPE_POLLABLE_INPUT_STREAM,
-                                                body_stream_pollable_iface_init))
-
-static gssize
-body_stream_read_now (BodyStream  *self,
-                      void        *buffer,
-                      gsize        count,
-                      GError     **error)
-{
-  gssize n;
-
-  if (self->remaining <= 0 || count == 0)
-    return 0;
-  count = MIN (count, (gsize) MIN (self->remaining, 1024 * 1024));
-  if (self->data != NULL)
-    {
-      memcpy (buffer, (const guint8 *) g_bytes_get_data (self->data, NULL) + self->offset,
-              count);
-      n = (gssize) count;
-    }
-  else
-    do
-      n = pread (self->fd, buffer, count, self->offset);
-    while (n < 0 && errno == EINTR);
-  if (n < 0)
-    {
-      int saved = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   "%s", g_strerror (saved));
-      return -1;
-    }
-  if (n == 0)
-    {
-      /* The file shrank under us: sending less than Content-Length would hang. */
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                           _("The file became shorter while it was being uploaded"));
-      return -1;
-    }
-  self->offset += n;
-  self->remaining -= n;
-  if (self->bandwidth != NULL)
-    {
-      gint64 wait = lt_s3_bandwidth_take (self->bandwidth, (gsize) n);
-
-      if (wait > 0)
-        self->not_before = g_get_monotonic_time () + wait;
-    }
-  return n;
-}
-
-static gssize
-body_stream_read (GInputStream  *stream,
-                  void          *buffer,
-                  gsize          count,
-                  GCancellable  *cancellable,
-                  GError       **error)
-{
-  BodyStream *self = LT_S3_BODY_STREAM (stream);
-  gint64 now;
-
-  /* Blocking reads (never used by libsoup's async path) sleep out the limiter's wait. */
-  while ((now = g_get_monotonic_time ()) < self->not_before)
-    {
-      if (g_cancellable_set_error_if_cancelled (cancellable, error))
-        return -1;
-      g_usleep (MIN (self->not_before - now, 100000));
-    }
-  return body_stream_read_now (self, buffer, count, error);
-}
-
-static gboolean
-body_stream_close (GInputStream  *stream,
-                   GCancellable  *cancellable,
-                   GError       **error)
-{
-  BodyStream *self = LT_S3_BODY_STREAM (stream);
-
-  if (self->fd >= 0)
-    close (self->fd);
-  self->fd = -1;
-  return TRUE;
-}
-
-static gboolean
-body_stream_can_poll (GPollableInputStream *stream)
-{
-  return TRUE;
-}
-
-static gboolean
-body_stream_is_readable (GPollableInputStream *stream)
-{
-  return g_get_monotonic_time () >= LT_S3_BODY_STREAM (stream)->not_before;
-}
-
-static GSource *
-body_stream_create_source (GPollableInputStream *stream,
-                           GCancellable         *cancellable)
-{
-  BodyStream *self = LT_S3_BODY_STREAM (stream);
-  gint64 wait_ms = (self->not_before - g_get_monotonic_time () + 999) / 1000;
-  g_autoptr(GSource) child = g_timeout_source_new ((guint) MAX (wait_ms, 0));
-
-  return g_pollable_source_new_full (stream, child, cancellable);
-}
-
-static gssize
-body_stream_read_nonblocking (GPollableInputStream  *stream,
-                              void                  *buffer,
-                              gsize                  count,
-                              GError               **error)
-{
-  BodyStream *self = LT_S3_BODY_STREAM (stream);
-
-  if (!body_stream_is_readable (stream))
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK, "");
-      return -1;
-    }
-  return body_stream_read_now (self, buffer, count, error);
-}
-
-static void
-body_stream_pollable_iface_init (GPollableInputStreamInterface *iface)
-{
-  iface->can_poll = body_stream_can_poll;
-  iface->is_readable = body_stream_is_readable;
-  iface->create_source = body_stream_create_source;
-  iface->read_nonblocking = body_stream_read_nonblocking;
-}
-
-static void
-body_stream_finalize (GObject *object)
-{
-  BodyStream *self = LT_S3_BODY_STREAM (object);
-
-  if (self->fd >= 0)
-    close (self->fd);
-  g_clear_pointer (&self->data, g_bytes_unref);
-  g_clear_pointer (&self->bandwidth, lt_s3_bandwidth_unref);
-  G_OBJECT_CLASS (body_stream_parent_class)->finalize (object);
-}
-
-static void
-body_stream_class_init (BodyStreamClass *klass)
-{
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  GInputStreamClass *stream_class = G_INPUT_STREAM_CLASS (klass);
-
-  object_class->finalize = body_stream_finalize;
-  stream_class->read_fn = body_stream_read;
-  stream_class->close_fn = body_stream_close;
-}
-
-static void
-body_stream_init (BodyStream *self)
-{
-  self->fd = -1;
-}
-
-static GInputStream *
-body_stream_new (const char     *path,
-                 goffset         offset,
-                 goffset         length,
-                 LtS3Bandwidth  *bandwidth,
-                 GError        **error)
-{
-  BodyStream *self;
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
-
-  if (fd < 0)
-    {
-      int saved = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   _("Could not open “%s”: %s"), path, g_strerror (saved));
-      return NULL;
-    }
-  /* Read-ahead: the kernel reads big chunks ahead of the 8 KiB steps. */
-  posix_fadvise (fd, offset, length, POSIX_FADV_SEQUENTIAL);
-  self = g_object_new (LT_TYPE_S3_BODY_STREAM, NULL);
-  self->fd = fd;
-  self->offset = offset;
-  self->remaining = length;
-  self->bandwidth = bandwidth != NULL ? lt_s3_bandwidth_ref (bandwidth) : NULL;
-  return G_INPUT_STREAM (self);
-}
-
-static GInputStream *
-body_stream_new_for_bytes (GBytes        *data,
-                           LtS3Bandwidth *bandwidth)
-{
-  BodyStream *self = g_object_new (LT_TYPE_S3_BODY_STREAM, NULL);
-
-  self->data = g_bytes_ref (data);
-  self->offset = 0;
-  self->remaining = (goffset) g_bytes_get_size (data);
-  self->bandwidth = bandwidth != NULL ? lt_s3_bandwidth_ref (bandwidth) : NULL;
-  return G_INPUT_STREAM (self);
-}
-
 /* ---- the client object ------------------------------------------------------------------ */
 
 struct _LtS3Client
@@ -698,6 +477,7 @@ struct _LtS3Client
   gboolean       path_style;
   gint64         clock_offset;
   SoupSession   *session;
+  LtS3Wire      *wire;          /* requests with a file-range body */
   LtS3Bandwidth *bandwidth;
   GPtrArray     *sockets;       /* GSocket: the corked connections (see flush_sockets) */
 };
@@ -712,6 +492,7 @@ lt_s3_client_dispose (GObject *object)
   if (self->session != NULL)
     soup_session_abort (self->session);
   g_clear_object (&self->session);
+  g_clear_pointer (&self->wire, lt_s3_wire_free);
   g_clear_pointer (&self->sockets, g_ptr_array_unref);
   g_clear_pointer (&self->bandwidth, lt_s3_bandwidth_unref);
   if (self->secret != NULL)
@@ -812,6 +593,8 @@ lt_s3_client_new (const LtS3Config  *config,
                                                   * credentials go only where configured. */
                                                  "proxy-resolver", NULL,
                                                  NULL);
+  self->wire = lt_s3_wire_new (strcmp (self->scheme, "https") == 0,
+                               config->timeout_s > 0 ? config->timeout_s : 60, max_connections);
   return g_steal_pointer (&self);
 }
 
@@ -884,10 +667,19 @@ request_uri (LtS3Client *self,
 /* ---- requests ---------------------------------------------------------------------------- */
 
 typedef struct _Request Request;
+
+/* What a handler needs of a reply, whichever path carried it (libsoup or lt-s3-wire). */
+typedef struct
+{
+  guint               status;
+  const char         *reason;
+  SoupMessageHeaders *headers;
+} Reply;
+
 /* Turns a 2xx reply into the task's result (or an error). */
 typedef void (*ReplyHandler) (GTask       *task,
                               Request     *request,
-                              SoupMessage *message,
+                              const Reply *reply,
                               GBytes      *body);
 
 struct _Request
@@ -995,15 +787,13 @@ md5_base64 (const char *md5_hex)
   return g_base64_encode (digest, 16);
 }
 
-/* Signs @message now: x-amz-date from the clock (plus the offset), then every header we
- * set is signed. Runs from "starting", i.e. again for any resend libsoup makes. */
+/* Signs @headers now: Host and x-amz-date from the clock (plus the offset), then every
+ * header we set is signed. */
 static void
-message_starting_cb (SoupMessage *message,
-                     gpointer     user_data)
+sign_headers (Request            *request,
+              SoupMessageHeaders *headers)
 {
-  Request *request = user_data;
   LtS3Client *self = request->client;
-  SoupMessageHeaders *headers = soup_message_get_request_headers (message);
   g_autofree char *amz_date = NULL;
   g_autofree char *path = request_path (self, request->key);
   g_autofree char *host = request_host (self);
@@ -1042,16 +832,12 @@ message_starting_cb (SoupMessage *message,
   soup_message_headers_replace (headers, "Authorization", signature.authorization);
 }
 
+/* libsoup's "starting": just before it writes the request, again for any resend. */
 static void
-message_wrote_body_data_cb (SoupMessage *message,
-                            guint        chunk_size,
-                            gpointer     user_data)
+message_starting_cb (SoupMessage *message,
+                     gpointer     user_data)
 {
-  Request *request = user_data;
-
-  request->sent += chunk_size;
-  if (request->progress != NULL)
-    request->progress (request->sent, (guint64) request->file_length, request->progress_data);
+  sign_headers (user_data, soup_message_get_request_headers (message));
 }
 
 /* libsoup writes a body in 8 KiB steps (GIO's splice buffer). With Nagle, each step's
@@ -1092,7 +878,7 @@ message_network_event_cb (SoupMessage        *message,
                           gpointer            user_data)
 {
   Request *request = user_data;
-  g_autoptr(GSocketAddress) remote = NULL;
+  char *refused;
 
   if (event == G_SOCKET_CLIENT_CONNECTED && G_IS_SOCKET_CONNECTION (connection))
     {
@@ -1103,30 +889,21 @@ message_network_event_cb (SoupMessage        *message,
         g_ptr_array_add (request->client->sockets, g_object_ref (socket));
       return;
     }
-  if (event != G_SOCKET_CLIENT_CONNECTING || !G_IS_SOCKET_CONNECTION (connection))
-    return;
-  remote = g_socket_connection_get_remote_address (G_SOCKET_CONNECTION (connection), NULL);
-  if (remote == NULL || !G_IS_INET_SOCKET_ADDRESS (remote))
-    return;
-  /* Like every operator-given address (lt-outbound.h): never a link-local or metadata
-   * address, so that signed requests cannot be pointed at a cloud's metadata service. */
-  if (lt_outbound_address_is_forbidden (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote))))
+  refused = lt_s3_wire_refuse_forbidden (event, connection);
+  if (refused != NULL)
     {
       g_free (request->forbidden);
-      request->forbidden =
-        g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
-      g_socket_close (g_socket_connection_get_socket (G_SOCKET_CONNECTION (connection)), NULL);
+      request->forbidden = refused;
     }
 }
 
 static void
 set_reply_error (GError      **error,
-                 SoupMessage  *message,
+                 const Reply  *reply,
                  GBytes       *body)
 {
-  guint status = soup_message_get_status (message);
-  const char *date = soup_message_headers_get_one (soup_message_get_response_headers (message),
-                                                   "Date");
+  guint status = reply->status;
+  const char *date = soup_message_headers_get_one (reply->headers, "Date");
   g_autofree char *code = NULL;
   g_autofree char *text = NULL;
   LtS3ErrorPrivate *priv;
@@ -1139,8 +916,7 @@ set_reply_error (GError      **error,
   if (status == 404 && code == NULL)
     kind = LT_S3_ERROR_NO_SUCH_KEY;
   g_set_error (error, LT_S3_ERROR, kind, _("The storage server answered %u %s%s%s%s%s"),
-               status, soup_message_get_reason_phrase (message) != NULL
-                       ? soup_message_get_reason_phrase (message) : "",
+               status, reply->reason != NULL ? reply->reason : "",
                code != NULL ? ": " : "", code != NULL ? code : "",
                text != NULL ? " — " : "", text != NULL ? text : "");
   priv = lt_s3_error_get_private (*error);
@@ -1155,6 +931,15 @@ set_reply_error (GError      **error,
     }
 }
 
+static void
+reply_from_message (Reply       *reply,
+                    SoupMessage *message)
+{
+  reply->status = soup_message_get_status (message);
+  reply->reason = soup_message_get_reason_phrase (message);
+  reply->headers = soup_message_get_response_headers (message);
+}
+
 /* A transport failure: cancellation stays what it is; a connection we refused ourselves (a
  * link-local or metadata address) is refused for good, as retrying cannot change it;
  * everything else (timeouts, resets, refused connections, TLS trouble) is worth a retry. */
@@ -1164,12 +949,10 @@ transport_error (Request *request,
 {
   GError *result;
 
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || error->domain == LT_S3_ERROR)
     return error;
   if (request->forbidden != NULL)
-    result = g_error_new (LT_S3_ERROR, LT_S3_ERROR_ACCESS_DENIED,
-                          _("Refused to connect to %s: a link-local or cloud-metadata address"),
-                          request->forbidden);
+    result = lt_s3_wire_forbidden_error (request->forbidden);
   else
     result = g_error_new (LT_S3_ERROR, LT_S3_ERROR_TRANSIENT,
                           _("Could not reach the storage server: %s"), error->message);
@@ -1182,15 +965,100 @@ static void request_sent_cb (GObject      *source,
                              gpointer      user_data);
 
 static void
-request_send (GTask *task)
+wire_progress_cb (guint64  sent,
+                  gpointer user_data)
+{
+  Request *request = user_data;
+
+  request->sent = sent;
+  if (request->progress != NULL)
+    request->progress (sent, (guint64) request->file_length, request->progress_data);
+}
+
+static void
+wire_sent_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Request *request = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LtS3WireReply) wire_reply = lt_s3_wire_send_finish (request->client->wire, result,
+                                                                &error);
+  Reply reply;
+
+  if (wire_reply == NULL)
+    {
+      g_task_return_error (task, transport_error (request, g_steal_pointer (&error)));
+      return;
+    }
+  reply = (Reply) { wire_reply->status, wire_reply->reason, wire_reply->headers };
+  if (!SOUP_STATUS_IS_SUCCESSFUL (reply.status))
+    {
+      GError *reply_error = NULL;
+
+      set_reply_error (&reply_error, &reply, wire_reply->body);
+      g_task_return_error (task, reply_error);
+      return;
+    }
+  request->handler (task, request, &reply, wire_reply->body);
+}
+
+/* A file-range body (a PUT, a part): through lt-s3-wire, signed right here. The body is
+ * not hashed a second time: the signed Content-MD5 binds it. */
+static void
+request_send_wire (GTask *task)
 {
   Request *request = g_task_get_task_data (task);
   LtS3Client *self = request->client;
   g_autoptr(GUri) uri = request_uri (self, request->key, request->query);
+  g_autoptr(SoupMessageHeaders) headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
+  g_autofree char *target = NULL;
+  const LtS3WireBody body = {
+    .data = request->file_data,
+    .path = request->file_path,
+    .offset = request->file_offset,
+    .length = request->file_length,
+  };
+  int port = g_uri_get_port (uri);
+
+  target = g_uri_get_query (uri) != NULL
+           ? g_strconcat (g_uri_get_path (uri), "?", g_uri_get_query (uri), NULL)
+           : g_strdup (g_uri_get_path (uri));
+  soup_message_headers_replace (headers, "User-Agent", "Livetape/" PACKAGE_VERSION);
+  if (request->content_type != NULL)
+    soup_message_headers_replace (headers, "Content-Type", request->content_type);
+  soup_message_headers_replace (headers, "x-amz-content-sha256", LT_S3_SIGV4_UNSIGNED_PAYLOAD);
+  if (request->md5_hex != NULL)
+    {
+      g_autofree char *md5 = md5_base64 (request->md5_hex);
+      soup_message_headers_replace (headers, "Content-MD5", md5);
+    }
+  sign_headers (request, headers);
+  request->sent = 0;
+  if (port < 0)
+    port = strcmp (self->scheme, "https") == 0 ? 443 : 80;
+  lt_s3_wire_send_async (self->wire, g_uri_get_host (uri), (guint16) port, request->method,
+                         target, headers, &body, self->bandwidth, wire_progress_cb, request,
+                         g_task_get_cancellable (task), wire_sent_cb, g_object_ref (task));
+}
+
+static void
+request_send (GTask *task)
+{
+  Request *request = g_task_get_task_data (task);
+  LtS3Client *self = request->client;
+  g_autoptr(GUri) uri = NULL;
   SoupMessageHeaders *headers;
-  g_autoptr(GError) error = NULL;
+
+  if (request->file_path != NULL)
+    {
+      request_send_wire (task);
+      return;
+    }
 
   request_release_message (request);
+  uri = request_uri (self, request->key, request->query);
   /* Not lt_outbound_message_new(): it takes the URL as a string, and parsing one resolves
    * "." and ".." segments, which are part of an S3 key. Its guard is repeated on this
    * message instead (message_network_event_cb). */
@@ -1199,28 +1067,7 @@ request_send (GTask *task)
   headers = soup_message_get_request_headers (request->message);
   soup_message_add_flags (request->message, SOUP_MESSAGE_NO_REDIRECT);
 
-  if (request->file_path != NULL)
-    {
-      g_autoptr(GInputStream) stream = NULL;
-
-      if (request->file_data != NULL)
-        stream = body_stream_new_for_bytes (request->file_data, self->bandwidth);
-      else
-        stream = body_stream_new (request->file_path, request->file_offset,
-                                  request->file_length, self->bandwidth, &error);
-
-      if (stream == NULL)
-        {
-          g_task_return_error (task, g_steal_pointer (&error));
-          return;
-        }
-      soup_message_set_request_body (request->message, request->content_type, stream,
-                                     request->file_length);
-      /* The body is not hashed a second time: the signed Content-MD5 binds it. */
-      soup_message_headers_replace (headers, "x-amz-content-sha256",
-                                    LT_S3_SIGV4_UNSIGNED_PAYLOAD);
-    }
-  else if (request->body != NULL)
+  if (request->body != NULL)
     {
       gsize size;
       const void *data = g_bytes_get_data (request->body, &size);
@@ -1240,10 +1087,6 @@ request_send (GTask *task)
     }
 
   g_signal_connect (request->message, "starting", G_CALLBACK (message_starting_cb), request);
-  /* A signal emission per 8 KiB step is not free: only when someone listens. */
-  if (request->progress != NULL)
-    g_signal_connect (request->message, "wrote-body-data",
-                      G_CALLBACK (message_wrote_body_data_cb), request);
   g_signal_connect (request->message, "network-event", G_CALLBACK (message_network_event_cb),
                     request);
   g_signal_connect (request->message, "wrote-headers", G_CALLBACK (message_wrote_cb), request);
@@ -1282,13 +1125,15 @@ get_spliced_cb (GObject      *source,
   g_autoptr(GTask) task = user_data;
   Request *request = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
+  Reply reply;
 
   if (g_output_stream_splice_finish (G_OUTPUT_STREAM (source), result, &error) < 0)
     {
       g_task_return_error (task, transport_error (request, g_steal_pointer (&error)));
       return;
     }
-  request->handler (task, request, request->message, NULL);
+  reply_from_message (&reply, request->message);
+  request->handler (task, request, &reply, NULL);
 }
 
 static void
@@ -1300,8 +1145,10 @@ error_body_read_cb (GObject      *source,
   Request *request = g_task_get_task_data (task);
   g_autoptr(GBytes) body = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, NULL);
   GError *error = NULL;
+  Reply reply;
 
-  set_reply_error (&error, request->message, body);
+  reply_from_message (&reply, request->message);
+  set_reply_error (&error, &reply, body);
   g_task_return_error (task, error);
 }
 
@@ -1351,34 +1198,34 @@ request_sent_cb (GObject      *source,
 
   {
     g_autoptr(GBytes) body = soup_session_send_and_read_finish (session, result, &error);
+    Reply reply;
 
     if (body == NULL)
       {
         g_task_return_error (task, transport_error (request, g_steal_pointer (&error)));
         return;
       }
-    status = soup_message_get_status (request->message);
-    if (!SOUP_STATUS_IS_SUCCESSFUL (status))
+    reply_from_message (&reply, request->message);
+    if (!SOUP_STATUS_IS_SUCCESSFUL (reply.status))
       {
         GError *reply_error = NULL;
 
-        set_reply_error (&reply_error, request->message, body);
+        set_reply_error (&reply_error, &reply, body);
         g_task_return_error (task, reply_error);
         return;
       }
-    request->handler (task, request, request->message, body);
+    request->handler (task, request, &reply, body);
   }
 }
 
 /* An ETag check for PUT and UploadPart: the server stored what we hashed. */
 static gboolean
 check_reply_etag (Request      *request,
-                  SoupMessage  *message,
+                  const Reply  *reply,
                   char        **etag_out,
                   GError      **error)
 {
-  const char *header = soup_message_headers_get_one (soup_message_get_response_headers (message),
-                                                     "ETag");
+  const char *header = soup_message_headers_get_one (reply->headers, "ETag");
   g_autofree char *etag = normalize_etag (header);
 
   if (etag == NULL)
@@ -1402,7 +1249,7 @@ check_reply_etag (Request      *request,
 static void
 handle_boolean (GTask       *task,
                 Request     *request,
-                SoupMessage *message,
+                const Reply *reply,
                 GBytes      *body)
 {
   g_task_return_boolean (task, TRUE);
@@ -1411,13 +1258,13 @@ handle_boolean (GTask       *task,
 static void
 handle_etag (GTask       *task,
              Request     *request,
-             SoupMessage *message,
+             const Reply *reply,
              GBytes      *body)
 {
   GError *error = NULL;
   char *etag = NULL;
 
-  if (!check_reply_etag (request, message, &etag, &error))
+  if (!check_reply_etag (request, reply, &etag, &error))
     g_task_return_error (task, error);
   else
     g_task_return_pointer (task, etag, g_free);
@@ -1888,7 +1735,7 @@ lt_s3_client_check_writable_finish (LtS3Client    *self,
 static void
 handle_create_multipart (GTask       *task,
                          Request     *request,
-                         SoupMessage *message,
+                         const Reply *reply,
                          GBytes      *body)
 {
   g_auto(XmlReader) reader = { 0 };
@@ -2029,7 +1876,7 @@ lt_s3_client_upload_part_finish (LtS3Client    *self,
 static void
 handle_complete_multipart (GTask       *task,
                            Request     *request,
-                           SoupMessage *message,
+                           const Reply *reply,
                            GBytes      *body)
 {
   g_auto(XmlReader) reader = { 0 };
@@ -2050,7 +1897,7 @@ handle_complete_multipart (GTask       *task,
     {
       GError *reply_error = NULL;
 
-      set_reply_error (&reply_error, message, body);
+      set_reply_error (&reply_error, reply, body);
       g_task_return_error (task, reply_error);
       return;
     }
@@ -2218,7 +2065,7 @@ is_true (const char *text)
 static void
 handle_list_parts (GTask       *task,
                    Request     *request,
-                   SoupMessage *message,
+                   const Reply *reply,
                    GBytes      *body)
 {
   Listing *listing = request->op_data;
@@ -2322,7 +2169,7 @@ uploads_query (Listing *listing)
 static void
 handle_list_uploads (GTask       *task,
                      Request     *request,
-                     SoupMessage *message,
+                     const Reply *reply,
                      GBytes      *body)
 {
   Listing *listing = request->op_data;
@@ -2431,11 +2278,10 @@ lt_s3_client_delete_object_finish (LtS3Client    *self,
 static void
 handle_get_object (GTask       *task,
                    Request     *request,
-                   SoupMessage *message,
+                   const Reply *reply,
                    GBytes      *body)
 {
-  const char *header = soup_message_headers_get_one (soup_message_get_response_headers (message),
-                                                     "ETag");
+  const char *header = soup_message_headers_get_one (reply->headers, "ETag");
 
   g_task_return_pointer (task, header != NULL ? normalize_etag (header) : g_strdup (""), g_free);
 }
@@ -2484,10 +2330,10 @@ head_result_free (HeadResult *head)
 static void
 handle_head_object (GTask       *task,
                     Request     *request,
-                    SoupMessage *message,
+                    const Reply *reply,
                     GBytes      *body)
 {
-  SoupMessageHeaders *headers = soup_message_get_response_headers (message);
+  SoupMessageHeaders *headers = reply->headers;
   HeadResult *head = g_new0 (HeadResult, 1);
 
   head->etag = normalize_etag (soup_message_headers_get_one (headers, "ETag"));

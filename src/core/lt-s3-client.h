@@ -1,6 +1,7 @@
 /* lt-s3-client.h: one S3-compatible storage target spoken to over libsoup (SPEC section 7).
  * Each operation is one request (no retries here: the sync engine retries with
- * lt_s3_backoff_delay() and calls again), signed with SigV4 just before libsoup sends it.
+ * lt_s3_backoff_delay() and calls again), signed with SigV4 just before it is sent: over
+ * libsoup, or over the client's own HTTP/1.1 path (lt-s3-wire.h) when the body is a file.
  * Object keys are sent exactly as given: the path is built encoded, never dot-segment
  * normalised. Bodies stream from disk with Content-MD5, and every returned ETag is checked
  * against the local MD5 (md5-of-md5s-N for multipart). The secret lives only in this
@@ -75,7 +76,7 @@ void           lt_s3_bandwidth_set_rate    (LtS3Bandwidth *bandwidth,
                                             guint64        bytes_per_s);
 guint64        lt_s3_bandwidth_get_rate    (LtS3Bandwidth *bandwidth);
 /* Takes @bytes tokens, returning how many microseconds the caller must wait first
- * (0: go now). Used by the client's body streams; exposed for tests. */
+ * (0: go now). Used as request bodies are written; exposed for tests. */
 gint64         lt_s3_bandwidth_take        (LtS3Bandwidth *bandwidth,
                                             gsize          bytes);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LtS3Bandwidth, lt_s3_bandwidth_unref)

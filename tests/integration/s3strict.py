@@ -14,10 +14,13 @@
 #   JSON list, consumed one per S3 request in order): {"kind": "error", "status": 503,
 #   "code": "SlowDown"}, {"kind": "reset"} (the connection is reset at a random byte of
 #   the request body, or at "after_bytes"), {"kind": "hang"} (the request is read and
-#   never answered), {"kind": "wrong_etag"}; each with an optional "method" filter.
+#   never answered), {"kind": "wrong_etag"}, {"kind": "close"} (answered, then the
+#   connection is closed without a "Connection: close", like a server dropping an idle
+#   kept-alive connection); each with an optional "method" filter.
 #   POST /__control/skew {"seconds": N} shifts the server's clock (its Date header, and
 #   RequestTimeTooSkewed beyond 15 minutes). POST /__control/config {"page_size": N}.
-#   GET /__control/stats gives the counts as JSON.
+#   GET /__control/stats gives the counts as JSON ("connections": TCP connections
+#   accepted).
 #
 # Usage: s3strict.py --bucket NAME [--region R] [--port 0] [--lenient-md5]
 # The access key id and secret are read from the first line of standard input
@@ -68,7 +71,7 @@ class State:
         self.faults = []
         self.skew = 0
         self.page_size = 1000
-        self.stats = {'requests': 0, 'verified': 0, 'signature_mismatches': 0,
+        self.stats = {'requests': 0, 'connections': 0, 'verified': 0, 'signature_mismatches': 0,
                       'md5_checked': 0, 'faults_injected': 0, 'skew_rejected': 0}
         self.stopping = threading.Event()
 
@@ -111,6 +114,7 @@ class Handler(BaseHTTPRequestHandler):
         return formatdate(self.server.state.now(), usegmt=True)
 
     def handle(self):
+        self.server.state.count('connections')
         try:
             super().handle()
         except (ConnectionError, OSError, ValueError):
@@ -290,6 +294,8 @@ class Handler(BaseHTTPRequestHandler):
                 return
             if kind == 'reset' and self.body_left == 0:
                 return self.reset_connection()
+            if kind == 'close':
+                self.close_connection = True
         if bucket != state.bucket:
             return self.error('NoSuchBucket', 'The specified bucket does not exist', 404)
         if key is None or key == '':
