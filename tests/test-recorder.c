@@ -7,6 +7,8 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
@@ -245,6 +247,19 @@ count_substrings (const char *text,
   return n;
 }
 
+/* The hex MD5 of a whole file, read from disk. */
+static char *
+file_md5 (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *data = NULL;
+  gsize length = 0;
+
+  g_file_get_contents (path, &data, &length, &error);
+  g_assert_no_error (error);
+  return g_compute_checksum_for_data (G_CHECKSUM_MD5, (const guchar *) data, length);
+}
+
 /* ---- a recorder under test ---- */
 
 typedef struct
@@ -460,7 +475,8 @@ rec_count_errors (Rec             *rec,
   return n;
 }
 
-/* Every closed slice: named in its playlist, starts on a keyframe, decodes alone. */
+/* Every closed slice: named in its playlist, starts on a keyframe, decodes alone, and
+ * reports the MD5 of exactly the bytes on disk (hashed while it was written). */
 static void
 check_slices (Rec      *rec,
               gboolean  with_video)
@@ -469,10 +485,13 @@ check_slices (Rec      *rec,
   for (guint i = 0; i < rec->slices->len; i++)
     {
       LtRecordingSlice *slice = g_ptr_array_index (rec->slices, i);
+      g_autofree char *md5 = NULL;
       struct stat st;
 
       g_assert_cmpint (g_stat (slice->path, &st), ==, 0);
       g_assert_cmpuint (slice->size, ==, st.st_size);
+      md5 = file_md5 (slice->path);
+      g_assert_cmpstr (slice->md5, ==, md5);
       g_assert_true (g_str_has_suffix (slice->object_key, ".ts"));
       g_assert_true (g_str_has_suffix (slice->path, slice->object_key));
       g_assert_cmpint (slice->start_time, >, 0);
@@ -1629,6 +1648,125 @@ test_disk_full (void)
   g_test_message ("%u slices before the failure, %u in all", failed_at, paths->len);
 }
 
+/* LtOutFile's running MD5: the MD5 of exactly the bytes on disk, in the order written,
+ * buffered bytes not counted; off unless enabled before the first byte; gone for good
+ * after a patch of written bytes or a failed write (the MD5 is then unknown, never
+ * wrong). */
+static void
+test_out_file_md5 (void)
+{
+  g_autofree char *dir = lt_test_make_temp_dir ();
+  g_autoptr(GError) error = NULL;
+  guint8 unit[3000];
+  LtOutFile *out;
+
+  for (guint i = 0; i < sizeof unit; i++)
+    unit[i] = (guint8) g_random_int ();
+
+  /* Many units, flushed at the threshold and at the end. */
+  {
+    g_autofree char *path = g_build_filename (dir, "a.ts", NULL);
+    g_autofree char *md5 = NULL;
+    g_autofree char *on_disk = NULL;
+    g_autofree char *partial = NULL;
+    guint64 size;
+
+    out = _lt_out_file_create (path, &error);
+    g_assert_no_error (error);
+    _lt_out_file_enable_md5 (out);
+    for (guint i = 0; i < 100; i++)
+      {
+        unit[0] = (guint8) i;
+        _lt_out_file_write (out, unit, sizeof unit - (i % 7));
+        g_assert_true (_lt_out_file_commit (out, LT_OUT_FILE_FLUSH_THRESHOLD));
+      }
+    /* Some bytes are still buffered: the MD5 is of what is on disk only. */
+    g_assert_cmpuint (out->len, >, 0);
+    partial = _lt_out_file_dup_md5 (out);
+    on_disk = file_md5 (path);
+    g_assert_cmpstr (partial, ==, on_disk);
+    g_assert_true (_lt_out_file_commit (out, 0));
+    size = _lt_out_file_tell (out);
+    md5 = _lt_out_file_dup_md5 (out);
+    _lt_out_file_free (out);
+    g_clear_pointer (&on_disk, g_free);
+    on_disk = file_md5 (path);
+    g_assert_nonnull (md5);
+    g_assert_cmpstr (md5, ==, on_disk);
+    g_assert_cmpstr (md5, !=, partial);
+    {
+      struct stat st;
+
+      g_assert_cmpint (g_stat (path, &st), ==, 0);
+      g_assert_cmpuint (size, ==, st.st_size);
+    }
+  }
+
+  /* Not enabled, or enabled too late: none. */
+  {
+    g_autofree char *path = g_build_filename (dir, "b.mp4", NULL);
+    g_autofree char *md5 = NULL;
+
+    out = _lt_out_file_create (path, &error);
+    g_assert_no_error (error);
+    _lt_out_file_write (out, unit, sizeof unit);
+    g_assert_true (_lt_out_file_commit (out, 0));
+    g_assert_null (_lt_out_file_dup_md5 (out));
+    _lt_out_file_enable_md5 (out);
+    _lt_out_file_write (out, unit, sizeof unit);
+    g_assert_true (_lt_out_file_commit (out, 0));
+    md5 = _lt_out_file_dup_md5 (out);
+    g_assert_null (md5);
+    _lt_out_file_free (out);
+  }
+
+  /* A patch of written bytes (what MP4/FLV headers get) drops it, even if more follows. */
+  {
+    g_autofree char *path = g_build_filename (dir, "c.flv", NULL);
+    g_autofree char *before = NULL;
+    g_autofree char *after = NULL;
+
+    out = _lt_out_file_create (path, &error);
+    g_assert_no_error (error);
+    _lt_out_file_enable_md5 (out);
+    _lt_out_file_write (out, unit, sizeof unit);
+    g_assert_true (_lt_out_file_commit (out, 0));
+    before = _lt_out_file_dup_md5 (out);
+    g_assert_nonnull (before);
+    g_assert_true (_lt_out_file_patch (out, 10, "xyzw", 4));
+    g_assert_null (_lt_out_file_dup_md5 (out));
+    _lt_out_file_write (out, unit, sizeof unit);
+    g_assert_true (_lt_out_file_commit (out, 0));
+    after = _lt_out_file_dup_md5 (out);
+    g_assert_null (after);
+    _lt_out_file_free (out);
+  }
+
+  /* A failed write (ENOSPC: the fd now points at /dev/full) drops it. */
+  {
+    g_autofree char *path = g_build_filename (dir, "d.ts", NULL);
+    g_autofree char *before = NULL;
+    int full;
+
+    out = _lt_out_file_create (path, &error);
+    g_assert_no_error (error);
+    _lt_out_file_enable_md5 (out);
+    _lt_out_file_write (out, unit, sizeof unit);
+    g_assert_true (_lt_out_file_commit (out, 0));
+    before = _lt_out_file_dup_md5 (out);
+    g_assert_nonnull (before);
+    full = open ("/dev/full", O_WRONLY | O_CLOEXEC);
+    g_assert_cmpint (full, >=, 0);
+    g_assert_cmpint (dup2 (full, out->fd), ==, out->fd);
+    close (full);
+    _lt_out_file_write (out, unit, sizeof unit);
+    g_assert_false (_lt_out_file_commit (out, 0));
+    g_assert_cmpint (out->error, ==, ENOSPC);
+    g_assert_null (_lt_out_file_dup_md5 (out));
+    _lt_out_file_free (out);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1636,6 +1774,7 @@ main (int    argc,
   lt_test_init (&argc, &argv);
   gst_init (NULL, NULL);
 
+  g_test_add_func ("/recorder/out-file-md5", test_out_file_md5);
   g_test_add_func ("/recorder/all-formats", test_all_formats);
   g_test_add_func ("/recorder/cycles", test_cycles);
   g_test_add_func ("/recorder/merge-window", test_merge_window);

@@ -166,6 +166,8 @@ typedef struct
   const char *path;
   LtSyncKind  kind;
   gint64      depends_on;
+  const char *md5;      /* recorded with the row, or NULL */
+  gint64      size;     /* the size it was recorded for */
 } EnqueueJob;
 
 static gpointer
@@ -176,8 +178,13 @@ enqueue_job (sqlite3  *db,
   EnqueueJob *job = data;
   gint64 *id = g_new (gint64, 1);
 
-  *id = _lt_sync_enqueue_in_transaction (db, TARGET, BUCKET, job->key, job->path, job->kind, 0,
-                                         job->depends_on, 0, error);
+  if (job->md5 != NULL)
+    *id = _lt_sync_enqueue_with_md5_in_transaction (db, TARGET, BUCKET, job->key, job->path,
+                                                    job->kind, job->size, job->md5,
+                                                    job->depends_on, 0, error);
+  else
+    *id = _lt_sync_enqueue_in_transaction (db, TARGET, BUCKET, job->key, job->path, job->kind,
+                                           0, job->depends_on, 0, error);
   if (*id == 0)
     {
       g_free (id);
@@ -192,11 +199,30 @@ enqueue (Fixture    *fx,
          LtSyncKind  kind,
          gint64      depends_on)
 {
-  EnqueueJob job = { key, g_hash_table_lookup (fx->paths, key), kind, depends_on };
+  EnqueueJob job = { key, g_hash_table_lookup (fx->paths, key), kind, depends_on, NULL, 0 };
   g_autoptr(GError) error = NULL;
   g_autofree gint64 *id = NULL;
 
   g_assert_nonnull (job.path);
+  id = lt_catalog_run_sync (fx->catalog, enqueue_job, &job, &error);
+  g_assert_no_error (error);
+  lt_sync_engine_kick (fx->engine);
+  return *id;
+}
+
+/* A slice queued with the MD5 its writer computed for @size bytes (as the recorder does). */
+static gint64
+enqueue_with_md5 (Fixture    *fx,
+                  const char *key,
+                  const char *md5,
+                  gint64      size)
+{
+  EnqueueJob job = { key, g_hash_table_lookup (fx->paths, key), LT_SYNC_KIND_SLICE, 0, md5, size };
+  g_autoptr(GError) error = NULL;
+  g_autofree gint64 *id = NULL;
+
+  g_assert_nonnull (job.path);
+  g_assert_nonnull (md5);
   id = lt_catalog_run_sync (fx->catalog, enqueue_job, &job, &error);
   g_assert_no_error (error);
   lt_sync_engine_kick (fx->engine);
@@ -234,6 +260,20 @@ query_int (Fixture    *fx,
   lt_catalog_run_sync (fx->catalog, query_job, &job, &error);
   g_assert_no_error (error);
   return job.value;
+}
+
+static gint64 G_GNUC_PRINTF (2, 3)
+query_intf (Fixture    *fx,
+            const char *format,
+            ...)
+{
+  g_autofree char *sql = NULL;
+  va_list args;
+
+  va_start (args, format);
+  sql = g_strdup_vprintf (format, args);
+  va_end (args);
+  return query_int (fx, sql);
 }
 
 static gboolean
@@ -457,6 +497,95 @@ test_storm (Fixture       *fx,
   finish_and_check (fx, 120000);
   g_assert_cmpint (lt_test_s3_stat (&strict_server, "faults_pending"), ==, 0);
   g_assert_cmpint (query_int (fx, "SELECT count(*) FROM upload_parts"), ==, 0);
+}
+
+/* Slices queued with the MD5 their writer computed (the recorder hashes each TS slice as it
+ * writes it) are sent with that MD5, without a hashing pass: a right one is stored in one
+ * PUT and stays with its row. A deliberately wrong one, a file rewritten (same size) since
+ * it was hashed, and a file whose size changed never give a wrong object nor a row done
+ * with a mismatch: the wrong MD5 reaches the server (the strict one refuses the body with
+ * BadDigest, s3rver stores it and its ETag contradicts it), is dropped from the row, and
+ * the file is hashed and sent again. */
+static void
+test_recorded_md5 (Fixture       *fx,
+                   gconstpointer  data)
+{
+  static const char *wrong = "0123456789abcdef0123456789abcdef";
+  gint64 right_ids[3], stale_ids[2], resized_id;
+  gint64 checked_before = 0;
+
+  /* Rows (and spool copies) stay after their upload, so that they can be looked at. */
+  lt_sync_engine_set_keep_days (fx->engine, 7);
+  if (fx->server->strict)
+    checked_before = lt_test_s3_stat (&strict_server, "md5_checked");
+
+  for (guint i = 0; i < G_N_ELEMENTS (right_ids); i++)
+    {
+      g_autofree char *key = g_strdup_printf ("md5/right-%u.ts", i);
+
+      g_free (spool_file (fx, key, 100 * 1024 + i));
+      right_ids[i] = enqueue_with_md5 (fx, key, g_hash_table_lookup (fx->md5s, key),
+                                       100 * 1024 + i);
+    }
+  /* A wrong MD5 for the right size. */
+  g_free (spool_file (fx, "md5/wrong.ts", 90 * 1024));
+  stale_ids[0] = enqueue_with_md5 (fx, "md5/wrong.ts", wrong, 90 * 1024);
+  /* The right MD5 once, but the file was written again since (same size, other bytes). */
+  g_free (spool_file (fx, "md5/rewritten.ts", 80 * 1024));
+  {
+    g_autofree char *old_md5 = g_strdup (g_hash_table_lookup (fx->md5s, "md5/rewritten.ts"));
+
+    stale_ids[1] = enqueue_with_md5 (fx, "md5/rewritten.ts", old_md5, 80 * 1024);
+    g_free (spool_file (fx, "md5/rewritten.ts", 80 * 1024));
+    g_assert_cmpstr (old_md5, !=, g_hash_table_lookup (fx->md5s, "md5/rewritten.ts"));
+  }
+  /* The right MD5 once, but the file has another size now: hashed, not sent with it. */
+  g_free (spool_file (fx, "md5/resized.ts", 70 * 1024));
+  resized_id = enqueue_with_md5 (fx, "md5/resized.ts",
+                                 g_hash_table_lookup (fx->md5s, "md5/resized.ts"), 70 * 1024);
+  g_free (spool_file (fx, "md5/resized.ts", 70 * 1024 + 3));
+
+  lt_sync_engine_start (fx->engine);
+  wait_queue_empty (fx, 60000);
+  g_assert_cmpint (query_int (fx, "SELECT count(*) FROM upload_outbox WHERE state = 'failed'"),
+                   ==, 0);
+  g_assert_cmpuint (fx->done_order->len, ==, 6);
+  g_assert_cmpuint (fx->failing, ==, 0);
+  /* Every object is stored with the bytes of its file (read back and hashed). */
+  assert_all_stored (fx);
+
+  /* The right MD5s were used as they were (still on their rows) and stored as the ETag. */
+  for (guint i = 0; i < G_N_ELEMENTS (right_ids); i++)
+    {
+      g_autofree char *key = g_strdup_printf ("md5/right-%u.ts", i);
+      const char *md5 = g_hash_table_lookup (fx->md5s, key);
+
+      g_assert_cmpint (query_intf (fx, "SELECT count(*) FROM upload_outbox WHERE id = %"
+                                   G_GINT64_FORMAT " AND state = 'done' AND content_md5 = '%s' "
+                                   "AND etag = '%s'", right_ids[i], md5, md5), ==, 1);
+    }
+  /* The stale ones were dropped, and the rows are done with the ETag of the real bytes. */
+  for (guint i = 0; i < G_N_ELEMENTS (stale_ids); i++)
+    {
+      const char *md5 = g_hash_table_lookup (fx->md5s, i == 0 ? "md5/wrong.ts"
+                                                               : "md5/rewritten.ts");
+
+      g_assert_cmpint (query_intf (fx, "SELECT count(*) FROM upload_outbox WHERE id = %"
+                                   G_GINT64_FORMAT " AND state = 'done' AND content_md5 IS NULL "
+                                   "AND etag = '%s'", stale_ids[i], md5), ==, 1);
+    }
+  g_assert_cmpint (query_intf (fx, "SELECT count(*) FROM upload_outbox WHERE id = %"
+                               G_GINT64_FORMAT " AND state = 'done' AND content_md5 IS NULL "
+                               "AND etag = '%s'", resized_id,
+                               (const char *) g_hash_table_lookup (fx->md5s, "md5/resized.ts")),
+                   ==, 1);
+
+  /* The strict server saw each recorded MD5 as it was: one PUT per right slice and per
+   * resized file, two for each stale one (the refused body, then the hashed one). An
+   * engine that hashed the files itself would never have sent the stale MD5s. */
+  if (fx->server->strict)
+    g_assert_cmpint (lt_test_s3_stat (&strict_server, "md5_checked") - checked_before, ==,
+                     G_N_ELEMENTS (right_ids) + 2 * G_N_ELEMENTS (stale_ids) + 1);
 }
 
 /* A server that reads the request and never answers: the request times out and is
@@ -787,6 +916,8 @@ test_recording_hooks (Fixture       *fx,
   /* No preset client: the engine makes its own from the target and the keyring. */
   fx->engine = make_engine_with_targets (fx, 3, G_OBJECT (targets));
   lt_sync_engine_start (fx->engine);
+  /* Paused while the slices are catalogued, so that their rows can be looked at. */
+  lt_sync_engine_pause (fx->engine, TARGET);
   _lt_index_files_set_sync_engine (fx->catalog, fx->engine);
   row = _lt_session_row_new ("sync.example.com", "app", "s", rule, TARGET, BUCKET);
   _lt_recording_catalog_begin (fx->catalog, row, "auto", NULL, now, job_done_cb, &begun);
@@ -816,6 +947,8 @@ test_recording_hooks (Fixture       *fx,
       slice.duration = 6 * G_USEC_PER_SEC;
       slice.size = 150 * 1024 + i;
       slice.keyframe = TRUE;
+      /* The recorder's MD5 of the slice; the last as after a crash: unknown. */
+      slice.md5 = i < 2 ? g_hash_table_lookup (fx->md5s, key) : NULL;
       g_string_append_printf (text, "#EXTINF:6.0,\n1/%u.ts\n", i);
       g_file_set_contents (playlist.path, text->str, -1, &error);
       g_assert_no_error (error);
@@ -844,8 +977,23 @@ test_recording_hooks (Fixture       *fx,
   mp4.size = 3 * MIB + 5;
   _lt_recording_catalog_file_closed (fx->catalog, row, &mp4);
 
-  /* Queued by the catalog jobs, in their own transactions. */
+  /* Queued by the catalog jobs, in their own transactions; each slice's row with the MD5
+   * the recorder reported and the size it covers (the slice's own row's size too). */
   g_assert_cmpint (query_int (fx, "SELECT count(*) FROM upload_outbox"), >=, 5);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("rec/app/s/1/%u.ts", i);
+      g_autofree char *md5_test = NULL;
+
+      md5_test = i < 2 ? g_strdup_printf ("= '%s'", (const char *) g_hash_table_lookup (fx->md5s, key))
+                       : g_strdup ("IS NULL");
+      g_assert_cmpint (query_intf (fx, "SELECT count(*) FROM upload_outbox o JOIN slices s "
+                                   "ON s.id = o.source_id WHERE o.kind = 'slice' "
+                                   "AND o.object_key = '%s' AND o.state = 'pending' "
+                                   "AND o.content_md5 %s AND o.size = %u AND s.size = %u",
+                                   key, md5_test, 150 * 1024 + i, 150 * 1024 + i), ==, 1);
+    }
+  lt_sync_engine_resume (fx->engine, TARGET);
   lt_sync_engine_kick (fx->engine);
   wait_queue_empty (fx, 60000);
   g_assert_cmpint (query_int (fx, "SELECT count(*) FROM upload_outbox WHERE state = 'failed'"),
@@ -941,6 +1089,10 @@ main (int    argc,
               fixture_teardown);
   g_test_add ("/sync/strict/hang", Fixture, &strict_server, fixture_setup, test_hang,
               fixture_teardown);
+  g_test_add ("/sync/strict/recorded-md5", Fixture, &strict_server, fixture_setup,
+              test_recorded_md5, fixture_teardown);
+  g_test_add ("/sync/s3rver/recorded-md5", Fixture, &s3rver_server, fixture_setup,
+              test_recorded_md5, fixture_teardown);
   g_test_add ("/sync/strict/wrong-etag", Fixture, &strict_server, fixture_setup,
               test_wrong_etag, fixture_teardown);
   g_test_add ("/sync/strict/skew", Fixture, &strict_server, fixture_setup, test_skew,

@@ -189,17 +189,25 @@ typedef struct
 
 /* ---- LtOutFile: a buffered output file that is only ever flushed at unit boundaries,
  * so a failed write (ENOSPC) can be cut back to the last complete unit. Writes use
- * writev(2) (the tests inject ENOSPC there). ---- */
+ * writev(2) (the tests inject ENOSPC there).
+ *
+ * Optionally it keeps a running MD5 of the bytes on disk, in order, fed from the buffer
+ * as each write succeeds (TS slices: the sync engine then sends Content-MD5 without
+ * reading the file again). Anything that changes bytes already on disk — a patch, a
+ * failed write (and the cut back) — drops it for good: the MD5 is then unknown, never
+ * wrong. ---- */
 
 typedef struct
 {
-  int      fd;
-  char    *path;
-  guint8  *data;
-  gsize    len;
-  gsize    alloc;
-  guint64  flushed;     /* bytes on disk, always a unit boundary */
-  int      error;       /* errno of the first failure, 0 while fine */
+  int        fd;
+  char      *path;
+  guint8    *data;
+  gsize      len;
+  gsize      alloc;
+  guint64    flushed;     /* bytes on disk, always a unit boundary */
+  int        error;       /* errno of the first failure, 0 while fine */
+  GChecksum *md5;         /* of the first md5_bytes bytes on disk; NULL: off or dropped */
+  guint64    md5_bytes;
 } LtOutFile;
 
 /* Creates @path (and its folders) exclusively. */
@@ -221,6 +229,11 @@ gboolean   _lt_out_file_patch   (LtOutFile   *file,
                                  const void  *data,
                                  gsize        size);
 guint64    _lt_out_file_tell    (LtOutFile   *file);
+/* Starts the running MD5; only before anything was written (no-op otherwise). */
+void       _lt_out_file_enable_md5 (LtOutFile *file);
+/* The hex MD5 of the bytes on disk (exactly _lt_out_file_tell() of them once the buffer
+ * is committed), or NULL when it was never enabled or was dropped. Transfer full. */
+char      *_lt_out_file_dup_md5 (LtOutFile   *file);
 /* Drops the buffer and returns the fd (the caller syncs and closes it). */
 int        _lt_out_file_steal_fd (LtOutFile  *file);
 void       _lt_out_file_free    (LtOutFile   *file);

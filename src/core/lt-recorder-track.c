@@ -403,6 +403,14 @@ _lt_track_config_equal (const LtTrackConfig *a,
 
 /* ---- LtOutFile ---- */
 
+/* The running MD5 no longer describes the file: unknown from now on. */
+static void
+drop_md5 (LtOutFile *file)
+{
+  g_clear_pointer (&file->md5, g_checksum_free);
+  file->md5_bytes = 0;
+}
+
 LtOutFile *
 _lt_out_file_create (const char  *path,
                      GError     **error)
@@ -487,6 +495,8 @@ _lt_out_file_commit (LtOutFile *file,
           if (errno == EINTR)
             continue;
           file->error = errno;
+          /* What is on disk now is uncertain (a partial write, the cut back may fail). */
+          drop_md5 (file);
           /* Cut back to the last unit boundary, so the file stays valid. */
           if (done > 0 && ftruncate (file->fd, file->flushed) != 0)
             {
@@ -496,6 +506,12 @@ _lt_out_file_commit (LtOutFile *file,
           return FALSE;
         }
       done += n;
+    }
+  /* Only bytes that reached the file count, in the order they were written. */
+  if (file->md5 != NULL)
+    {
+      g_checksum_update (file->md5, file->data, file->len);
+      file->md5_bytes += file->len;
     }
   file->flushed += file->len;
   file->len = 0;
@@ -517,6 +533,8 @@ _lt_out_file_patch (LtOutFile  *file,
 {
   gsize done = 0;
 
+  /* Bytes already hashed are overwritten (or may be, if this fails). */
+  drop_md5 (file);
   if (file->error != 0)
     return FALSE;
   if (offset + size > file->flushed)
@@ -548,6 +566,28 @@ _lt_out_file_tell (LtOutFile *file)
   return file->flushed + file->len;
 }
 
+void
+_lt_out_file_enable_md5 (LtOutFile *file)
+{
+  /* Bytes written before would be missing from it. */
+  if (file->md5 != NULL || file->flushed > 0 || file->error != 0)
+    return;
+  file->md5 = g_checksum_new (G_CHECKSUM_MD5);
+  file->md5_bytes = 0;
+}
+
+char *
+_lt_out_file_dup_md5 (LtOutFile *file)
+{
+  g_autoptr(GChecksum) copy = NULL;
+
+  if (file->md5 == NULL || file->error != 0 || file->md5_bytes != file->flushed)
+    return NULL;
+  /* g_checksum_get_string() closes a checksum: the running one goes on. */
+  copy = g_checksum_copy (file->md5);
+  return g_strdup (g_checksum_get_string (copy));
+}
+
 int
 _lt_out_file_steal_fd (LtOutFile *file)
 {
@@ -566,5 +606,6 @@ _lt_out_file_free (LtOutFile *file)
     close (file->fd);
   g_free (file->path);
   g_free (file->data);
+  g_clear_pointer (&file->md5, g_checksum_free);
   g_free (file);
 }

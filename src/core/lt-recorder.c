@@ -101,6 +101,7 @@ lt_recording_slice_copy (const LtRecordingSlice *slice)
   copy->object_key = g_strdup (slice->object_key);
   copy->video_codec = g_strdup (slice->video_codec);
   copy->audio_codec = g_strdup (slice->audio_codec);
+  copy->md5 = g_strdup (slice->md5);
   return copy;
 }
 
@@ -114,6 +115,7 @@ lt_recording_slice_free (LtRecordingSlice *slice)
   g_free (slice->object_key);
   g_free (slice->video_codec);
   g_free (slice->audio_codec);
+  g_free (slice->md5);
   g_free (slice);
 }
 
@@ -830,6 +832,8 @@ format_open_slice (LtRecorder     *self,
   f->discont_pending = FALSE;
   /* Cut at an audio frame while a video stream exists: video restarts at a keyframe. */
   f->need_keyframe = !keyframe && self->config[0] != NULL;
+  /* Hashed as it is written: the sync engine sends the slice without reading it twice. */
+  _lt_out_file_enable_md5 (f->out);
   _lt_ts_mux_write_tables (f->ts, f->out);
 }
 
@@ -896,6 +900,9 @@ format_close_slice (LtRecorder *self,
     }
   if (f->audio != NULL)
     slice->audio_codec = g_strdup (_lt_codec_to_string (f->audio->codec));
+  /* The MD5 covers exactly the bytes on disk, which is the size reported. */
+  if (f->out->md5_bytes == size)
+    slice->md5 = _lt_out_file_dup_md5 (f->out);
 
   event = event_new (EVENT_SLICE_CLOSED);
   event->slice = slice;

@@ -77,6 +77,8 @@ typedef struct
   guint     height;
   char     *video_codec;              /* "h264", "h265", "mpeg4"; NULL without video */
   char     *audio_codec;              /* "aac", "mp3"; NULL without audio */
+  char     *md5;                      /* hex MD5 of its @size bytes, hashed as they were
+                                       * written; NULL when unknown (never a guess) */
 } LtRecordingSlice;
 
 #define LT_TYPE_RECORDING_SLICE (lt_recording_slice_get_type ())

@@ -628,8 +628,9 @@ find_file_id (sqlite3     *db,
   return id;
 }
 
-/* An S3 target (SPEC 7): the slice and the new version of its live playlist are queued
- * for upload in the slice's own transaction; the playlist waits for the slice. */
+/* An S3 target (SPEC 7): the slice (with the MD5 the recorder hashed while writing it)
+ * and the new version of its live playlist are queued for upload in the slice's own
+ * transaction; the playlist waits for the slice. */
 static gboolean
 enqueue_slice_upload (sqlite3                *db,
                       gint64                  slice_id,
@@ -645,9 +646,12 @@ enqueue_slice_upload (sqlite3                *db,
   sqlite3_stmt *stmt;
   gint64 slice_row;
 
-  slice_row = _lt_sync_enqueue_in_transaction (db, target, bucket, slice->object_key, slice->path,
-                                               LT_SYNC_KIND_SLICE, (gint64) slice->size, 0,
-                                               slice_id, error);
+  /* The recorder's MD5 covers exactly slice->size bytes: the upload sends it while the
+   * file still has that size, instead of reading the slice twice. */
+  slice_row = _lt_sync_enqueue_with_md5_in_transaction (db, target, bucket, slice->object_key,
+                                                        slice->path, LT_SYNC_KIND_SLICE,
+                                                        (gint64) slice->size, slice->md5, 0,
+                                                        slice_id, error);
   if (slice_row == 0)
     return FALSE;
   if (file_id <= 0)

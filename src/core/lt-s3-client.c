@@ -966,11 +966,13 @@ static void request_sent_cb (GObject      *source,
 
 static void
 wire_progress_cb (guint64  sent,
+                  guint64  total,
                   gpointer user_data)
 {
   Request *request = user_data;
 
   request->sent = sent;
+  request->file_length = (goffset) total;
   if (request->progress != NULL)
     request->progress (sent, (guint64) request->file_length, request->progress_data);
 }
@@ -1442,20 +1444,6 @@ request_send_file (GTask *task)
   g_thread_pool_push (md5_pool (), md5_task, NULL);
 }
 
-static gboolean
-file_size (GFile    *file,
-           goffset  *size,
-           GError  **error)
-{
-  g_autoptr(GFileInfo) info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE,
-                                                 G_FILE_QUERY_INFO_NONE, NULL, error);
-
-  if (info == NULL)
-    return FALSE;
-  *size = g_file_info_get_size (info);
-  return TRUE;
-}
-
 /* ---- operations -------------------------------------------------------------------------- */
 
 void
@@ -1524,8 +1512,8 @@ lt_s3_client_put_object_async (LtS3Client          *self,
                                           callback, user_data);
 }
 
-static gboolean
-is_md5_hex (const char *text)
+gboolean
+lt_s3_is_md5_hex (const char *text)
 {
   if (text == NULL || strlen (text) != 32)
     return FALSE;
@@ -1565,14 +1553,12 @@ lt_s3_client_put_object_with_md5_async (LtS3Client          *self,
                                         gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GError) error = NULL;
   Request *request;
-  goffset size = 0;
 
   g_return_if_fail (LT_IS_S3_CLIENT (self));
   g_return_if_fail (key != NULL && key[0] != '\0');
   g_return_if_fail (G_IS_FILE (file));
-  g_return_if_fail (md5_hex == NULL || is_md5_hex (md5_hex));
+  g_return_if_fail (md5_hex == NULL || lt_s3_is_md5_hex (md5_hex));
 
   request = request_new (self, "PUT", key, NULL, handle_etag);
   request->progress = progress;
@@ -1591,19 +1577,9 @@ lt_s3_client_put_object_with_md5_async (LtS3Client          *self,
                                _("Only local files can be uploaded"));
       return;
     }
-  if (md5_hex == NULL)
-    {
-      /* The hashing thread learns the size too: no stat on this thread. */
-      request->file_length = -1;
-      request_send_file (task);
-      return;
-    }
-  if (!file_size (file, &size, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  request->file_length = size;
+  /* Sized by the hashing thread, or by lt-s3-wire once the file is open: no stat by name
+   * on this thread. */
+  request->file_length = -1;
   request_send_file_or_hash (task, md5_hex);
 }
 
@@ -1843,7 +1819,7 @@ lt_s3_client_upload_part_with_md5_async (LtS3Client          *self,
   g_return_if_fail (part_number >= 1 && part_number <= 10000);
   g_return_if_fail (G_IS_FILE (file));
   g_return_if_fail (offset >= 0 && length >= 0);
-  g_return_if_fail (md5_hex == NULL || is_md5_hex (md5_hex));
+  g_return_if_fail (md5_hex == NULL || lt_s3_is_md5_hex (md5_hex));
 
   query = upload_query (upload_id, part_number);
   request = request_new (self, "PUT", key, query, handle_etag);

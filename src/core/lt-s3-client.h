@@ -110,6 +110,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (LtS3Upload, lt_s3_upload_free)
  * hex MD5): hex MD5 of the concatenated binary MD5s, "-", the number of parts. NULL when a
  * part's etag is not 32 hex digits. */
 char       *lt_s3_multipart_etag           (GPtrArray     *parts);
+/* Whether @text is an MD5 in hex: 32 hex digits (either case). */
+gboolean    lt_s3_is_md5_hex               (const char    *text);
 
 /* ---- the client ---------------------------------------------------------------------- */
 

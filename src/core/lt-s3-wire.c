@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <glib/gi18n-lib.h>
 
@@ -410,7 +411,7 @@ written_cb (GObject      *source,
   op->head_sent = TRUE;
   op->sent += (goffset) op->step;
   if (op->step > 0 && op->progress != NULL)
-    op->progress ((guint64) op->sent, op->progress_data);
+    op->progress ((guint64) op->sent, (guint64) op->length, op->progress_data);
   if (op->sent >= op->length)
     {
       start_reading (task);
@@ -784,9 +785,24 @@ lt_s3_wire_send_async (LtS3Wire            *wire,
                                    g_strerror (saved));
           return;
         }
-      posix_fadvise (op->fd, body->offset, body->length, POSIX_FADV_SEQUENTIAL);
       op->offset = body->offset;
       op->length = body->length;
+      if (op->length < 0)
+        {
+          struct stat st;
+
+          /* The inode is at hand: no lookup by name, nothing that waits for the disk. */
+          if (fstat (op->fd, &st) < 0 || st.st_size < op->offset)
+            {
+              int saved = errno;
+              g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (saved),
+                                       _("Could not read “%s”: %s"), body->path,
+                                       g_strerror (saved));
+              return;
+            }
+          op->length = st.st_size - op->offset;
+        }
+      posix_fadvise (op->fd, op->offset, op->length, POSIX_FADV_SEQUENTIAL);
     }
 
   op->head = g_string_sized_new (1024);

@@ -30,7 +30,8 @@ void           lt_s3_wire_reply_free     (LtS3WireReply *reply);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LtS3WireReply, lt_s3_wire_reply_free)
 
 /* A request body: @data, or else @length bytes of the file at @path from @offset (read as
- * it is sent; a file that turns out shorter fails the request). */
+ * it is sent; a file that turns out shorter fails the request); @length -1: up to the end
+ * of the file as it is when opened. */
 typedef struct
 {
   GBytes     *data;
@@ -39,8 +40,9 @@ typedef struct
   goffset     length;
 } LtS3WireBody;
 
-/* Bytes of the body written so far. */
+/* Bytes of the body written so far, of @total. */
 typedef void (*LtS3WireProgress) (guint64  sent,
+                                  guint64  total,
                                   gpointer user_data);
 
 /* Connections to any host, over TLS when @tls; each I/O step may take @timeout_s; up to

@@ -576,6 +576,27 @@ lt_storage_target_get_path_style (LtStorageTarget *self)
   return self->path_style;
 }
 
+char *
+lt_storage_target_dup_bucket_url (LtStorageTarget *self,
+                                  const char      *bucket)
+{
+  const char *sep;
+
+  g_return_val_if_fail (LT_IS_STORAGE_TARGET (self), NULL);
+  g_return_val_if_fail (bucket != NULL, NULL);
+
+  if (self->kind != LT_STORAGE_TARGET_KIND_S3 || self->endpoint == NULL)
+    return NULL;
+  if (self->path_style)
+    return g_strdup_printf ("%s/%s/", self->endpoint, bucket);
+  /* Virtual-hosted: the bucket in front of the host. */
+  sep = strstr (self->endpoint, "://");
+  if (sep == NULL)
+    return NULL;
+  return g_strdup_printf ("%.*s%s.%s/", (int) (sep + 3 - self->endpoint), self->endpoint,
+                          bucket, sep + 3);
+}
+
 gboolean
 lt_storage_target_get_use_tls (LtStorageTarget *self)
 {

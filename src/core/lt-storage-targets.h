@@ -109,6 +109,11 @@ gboolean             lt_storage_target_get_paused      (LtStorageTarget *self);
 LtStorageTargetState lt_storage_target_get_state       (LtStorageTarget *self);
 /* Why the target is failing (for the console), or NULL. */
 const char          *lt_storage_target_get_last_error  (LtStorageTarget *self);
+/* S3: the URL prefix of @bucket's objects, ending in "/" (path-style
+ * "endpoint/bucket/", virtual-hosted "scheme://bucket.host/"); local: NULL. Reads only
+ * what a target is created with, so any thread may call it while holding a reference. */
+char                *lt_storage_target_dup_bucket_url  (LtStorageTarget *self,
+                                                        const char      *bucket);
 /* For the sync engine: its view of the target; notifies "state" and "last-error". */
 void                 lt_storage_target_set_state       (LtStorageTarget      *self,
                                                         LtStorageTargetState  state,

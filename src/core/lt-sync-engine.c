@@ -10,6 +10,9 @@
  *
  * An upload reads its data on a thread (the whole file for a single PUT; one part at a
  * time for multipart), computes its MD5, sends it with Content-MD5 and compares the ETag.
+ * A row with a recorded MD5 (a slice, hashed by the recorder as it wrote it) skips the
+ * hashing pass while its file still has the recorded size; if the server refuses that MD5
+ * or its ETag differs, the MD5 is dropped (also in the catalog) and the file hashed.
  * Each stored part is written to upload_parts before the next is sent, so a kill -9 loses
  * at most the parts in flight. Completion, failure and backoff are catalog jobs queued in
  * order on the one worker thread.
@@ -176,6 +179,7 @@ typedef struct
   guint       attempts;
   gint64      size;
   char       *upload_id;
+  char       *content_md5;    /* hex, hashed by whoever wrote the file; NULL: unknown */
 } Row;
 
 static void
@@ -188,15 +192,17 @@ row_free (Row *row)
   g_free (row->key);
   g_free (row->local_path);
   g_free (row->upload_id);
+  g_free (row->content_md5);
   g_free (row);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Row, row_free)
 
 #define ROW_COLUMNS "o.id, o.target, o.bucket, o.object_key, o.local_path, o.kind, o.attempts, " \
-                    "o.size, o.upload_id"
+                    "o.size, o.upload_id, o.content_md5"
 /* RETURNING cannot name the table's alias. */
-#define ROW_COLUMNS_PLAIN "id, target, bucket, object_key, local_path, kind, attempts, size, upload_id"
+#define ROW_COLUMNS_PLAIN "id, target, bucket, object_key, local_path, kind, attempts, size, " \
+                          "upload_id, content_md5"
 
 static Row *
 row_from_stmt (sqlite3_stmt *stmt)
@@ -214,6 +220,7 @@ row_from_stmt (sqlite3_stmt *stmt)
   row->attempts = sqlite3_column_int (stmt, 6);
   row->size = sqlite3_column_int64 (stmt, 7);
   row->upload_id = lt_catalog_column_dup (stmt, 8);
+  row->content_md5 = lt_catalog_column_dup (stmt, 9);
   return row;
 }
 
@@ -231,10 +238,33 @@ _lt_sync_enqueue_in_transaction (sqlite3     *db,
                                  gint64       source_id,
                                  GError     **error)
 {
+  return _lt_sync_enqueue_with_md5_in_transaction (db, target, bucket, object_key, local_path,
+                                                   kind, size, NULL, depends_on, source_id,
+                                                   error);
+}
+
+gint64
+_lt_sync_enqueue_with_md5_in_transaction (sqlite3     *db,
+                                          const char  *target,
+                                          const char  *bucket,
+                                          const char  *object_key,
+                                          const char  *local_path,
+                                          LtSyncKind   kind,
+                                          gint64       size,
+                                          const char  *content_md5,
+                                          gint64       depends_on,
+                                          gint64       source_id,
+                                          GError     **error)
+{
+  g_autofree char *md5 = NULL;
   sqlite3_stmt *stmt;
 
   g_return_val_if_fail (target != NULL && bucket != NULL && object_key != NULL, 0);
   g_return_val_if_fail (local_path != NULL, 0);
+
+  /* Only a whole file's MD5 is of use, and only with its size (checked before sending). */
+  if (lt_s3_is_md5_hex (content_md5) && size > 0)
+    md5 = g_ascii_strdown (content_md5, -1);
 
   if (depends_on < 0)
     {
@@ -252,7 +282,7 @@ _lt_sync_enqueue_in_transaction (sqlite3     *db,
       stmt = lt_catalog_stmt (db,
                               "UPDATE upload_outbox SET local_path = ?4, size = ?5, "
                               "depends_on = coalesce (?6, depends_on), "
-                              "source_id = coalesce (?7, source_id) "
+                              "source_id = coalesce (?7, source_id), content_md5 = ?8 "
                               "WHERE target = ?1 AND bucket = ?2 AND object_key = ?3 "
                               "AND state = 'pending' AND kind = 'playlist' RETURNING id",
                               error);
@@ -267,6 +297,7 @@ _lt_sync_enqueue_in_transaction (sqlite3     *db,
         sqlite3_bind_int64 (stmt, 6, depends_on);
       if (source_id > 0)
         sqlite3_bind_int64 (stmt, 7, source_id);
+      lt_catalog_bind_text (stmt, 8, md5, NULL);
       if (lt_catalog_next_row (stmt, error))
         {
           gint64 id = sqlite3_column_int64 (stmt, 0);
@@ -282,8 +313,8 @@ _lt_sync_enqueue_in_transaction (sqlite3     *db,
 
   stmt = lt_catalog_stmt (db,
                           "INSERT INTO upload_outbox (target, bucket, object_key, local_path, kind, "
-                          "depends_on, size, created_at_us, source_id) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                          "depends_on, size, created_at_us, source_id, content_md5) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                           error);
   if (stmt == NULL)
     return 0;
@@ -298,6 +329,7 @@ _lt_sync_enqueue_in_transaction (sqlite3     *db,
   sqlite3_bind_int64 (stmt, 8, g_get_real_time ());
   if (source_id > 0)
     sqlite3_bind_int64 (stmt, 9, source_id);
+  lt_catalog_bind_text (stmt, 10, md5, NULL);
   if (!lt_catalog_step_done (stmt, error))
     return 0;
   return sqlite3_last_insert_rowid (db);
@@ -829,6 +861,21 @@ fail_job (sqlite3  *db,
   return GINT_TO_POINTER (TRUE);
 }
 
+/* The row's recorded MD5 turned out stale (refused, or another ETag): from now on its file
+ * is hashed before sending, also after a restart. */
+static gpointer
+drop_md5_job (sqlite3  *db,
+              gpointer  data,
+              GError  **error)
+{
+  Op *op = data;
+
+  if (!exec_for_id (db, "UPDATE upload_outbox SET content_md5 = NULL WHERE id = ?1", op->id,
+                    NULL, error))
+    return NULL;
+  return GINT_TO_POINTER (TRUE);
+}
+
 static gpointer
 reset_job (sqlite3  *db,
            gpointer  data,
@@ -1132,6 +1179,7 @@ typedef struct
   guint         skew_retries;
   GBytes       *data;          /* small objects: the bytes sent */
   char         *md5_hex;
+  gboolean      recorded_md5;  /* this attempt sends row->content_md5 (no hashing pass) */
   /* multipart */
   guint64       part_size;
   guint         n_parts;
@@ -1351,6 +1399,25 @@ progress_cb (guint64  bytes_sent,
 
 /* ---- single PUT ---- */
 
+/* Forgets the row's recorded MD5, here and in the catalog (the job runs before any later
+ * one about the row, so a retry or a restart reads NULL). */
+static void
+drop_recorded_md5 (Upload     *upload,
+                   const char *why)
+{
+  Op *op;
+
+  upload->recorded_md5 = FALSE;
+  if (upload->row->content_md5 == NULL)
+    return;
+  g_debug ("Upload of %s: the recorded MD5 %s is not used (%s); hashing the file",
+           upload->row->key, upload->row->content_md5, why);
+  g_clear_pointer (&upload->row->content_md5, g_free);
+  op = g_new0 (Op, 1);
+  op->id = upload->row->id;
+  run_job (upload->self, drop_md5_job, op, NULL, job_logged_cb, NULL);
+}
+
 static void
 put_object_cb (GObject      *source,
                GAsyncResult *result,
@@ -1362,6 +1429,17 @@ put_object_cb (GObject      *source,
 
   etag = lt_s3_client_put_object_finish (LT_S3_CLIENT (source), result, &error);
   upload->request_sent = 0;
+  /* A recorded MD5 the server refused, or that its ETag contradicts, is stale (the file
+   * changed since it was hashed): it is dropped and the file sent again, hashed afresh.
+   * Never recorded as done. */
+  if (upload->recorded_md5 &&
+      ((etag == NULL && g_error_matches (error, LT_S3_ERROR, LT_S3_ERROR_BAD_DIGEST)) ||
+       (etag != NULL && g_ascii_strcasecmp (etag, upload->md5_hex) != 0)))
+    {
+      drop_recorded_md5 (upload, etag == NULL ? error->message : "another ETag");
+      upload_begin (upload);
+      return;
+    }
   if (etag == NULL)
     {
       upload_error (upload, error);
@@ -1864,9 +1942,28 @@ size_queried_cb (GObject      *source,
     }
   upload->size = (guint64) g_file_info_get_size (info);
   upload->sent = 0;
+  upload->recorded_md5 = FALSE;
 
   if (upload->size > upload->self->multipart_threshold)
-    multipart_begin (upload);
+    {
+      multipart_begin (upload);
+      return;
+    }
+  /* The MD5 recorded with the row describes the file only while it has the size it had. */
+  if (upload->row->content_md5 != NULL &&
+      (!lt_s3_is_md5_hex (upload->row->content_md5) || upload->row->size <= 0 ||
+       upload->size != (guint64) upload->row->size))
+    drop_recorded_md5 (upload, "the file's size changed");
+  if (upload->row->content_md5 != NULL)
+    {
+      upload->recorded_md5 = TRUE;
+      g_free (upload->md5_hex);
+      upload->md5_hex = g_ascii_strdown (upload->row->content_md5, -1);
+      lt_s3_client_put_object_with_md5_async (upload->client, upload->row->key, upload->file,
+                                              content_type_for (upload->row->key),
+                                              upload->md5_hex, progress_cb, upload, NULL,
+                                              upload->cancellable, put_object_cb, upload);
+    }
   else
     lt_s3_client_put_object_async (upload->client, upload->row->key, upload->file,
                                    content_type_for (upload->row->key), progress_cb, upload, NULL,
@@ -1920,6 +2017,9 @@ mark_cb (GObject      *source,
   upload->row->local_path = g_steal_pointer (&row->local_path);
   g_free (upload->row->upload_id);
   upload->row->upload_id = g_steal_pointer (&row->upload_id);
+  g_free (upload->row->content_md5);
+  upload->row->content_md5 = g_steal_pointer (&row->content_md5);
+  upload->row->size = row->size;
   upload->row->attempts = row->attempts;
   row_free (row);
   upload_begin (upload);
@@ -2498,6 +2598,13 @@ lt_sync_engine_get_spool_folder (LtSyncEngine *self)
   return self->spool;
 }
 
+GObject *
+lt_sync_engine_get_targets (LtSyncEngine *self)
+{
+  g_return_val_if_fail (LT_IS_SYNC_ENGINE (self), NULL);
+  return self->targets;
+}
+
 void
 lt_sync_engine_set_concurrency (LtSyncEngine *self,
                                 guint         n)
@@ -3020,21 +3127,10 @@ lt_sync_engine_dup_bucket_url (LtSyncEngine *self,
                                const char   *bucket)
 {
   LtStorageTarget *t;
-  const char *endpoint;
-  const char *sep;
 
   g_return_val_if_fail (LT_IS_SYNC_ENGINE (self), NULL);
   g_return_val_if_fail (target != NULL && bucket != NULL, NULL);
 
   t = lookup_target (self, target);
-  if (t == NULL || lt_storage_target_get_kind (t) != LT_STORAGE_TARGET_KIND_S3)
-    return NULL;
-  endpoint = lt_storage_target_get_endpoint (t);
-  if (lt_storage_target_get_path_style (t))
-    return g_strdup_printf ("%s/%s/", endpoint, bucket);
-  /* Virtual-hosted: the bucket in front of the host. */
-  sep = strstr (endpoint, "://");
-  if (sep == NULL)
-    return NULL;
-  return g_strdup_printf ("%.*s%s.%s/", (int) (sep + 3 - endpoint), endpoint, bucket, sep + 3);
+  return t != NULL ? lt_storage_target_dup_bucket_url (t, bucket) : NULL;
 }

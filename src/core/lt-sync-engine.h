@@ -11,7 +11,9 @@
  *
  * Uploads: bounded concurrency, an optional bandwidth cap, FIFO by id, a failing or paused
  * target does not hold up the others; a playlist waits until the slices queued before it on
- * its target are stored. Every PUT and part carries Content-MD5 and its ETag is checked;
+ * its target are stored. Every PUT and part carries Content-MD5 and its ETag is checked (a
+ * slice's MD5 comes from the recorder, which hashed it while writing it, so it is not read
+ * twice; a stale one is dropped and the file hashed afresh);
  * files above the multipart threshold go multipart (parts ≥ 8 MiB, ≤ 10,000 parts), each
  * stored part recorded in upload_parts so that a restart resumes with ListParts without
  * sending them again. Transient errors back off (full jitter, capped at 20 s); a skewed
@@ -108,6 +110,8 @@ LtSyncEngine *lt_sync_engine_new                (LtCatalog    *catalog,
                                                  GObject      *targets,
                                                  const char   *spool_folder);
 const char   *lt_sync_engine_get_spool_folder   (LtSyncEngine *self);
+/* The LtStorageTargets given to lt_sync_engine_new() (transfer none), or NULL. */
+GObject      *lt_sync_engine_get_targets        (LtSyncEngine *self);
 
 /* Settings; each may change while running. */
 void          lt_sync_engine_set_concurrency    (LtSyncEngine *self,
@@ -247,5 +251,21 @@ gint64        _lt_sync_enqueue_in_transaction   (sqlite3      *db,
                                                  gint64        depends_on,
                                                  gint64        source_id,
                                                  GError      **error);
+/* The same for a file whose MD5 is already known (@content_md5: 32 hex digits hashed while
+ * the file's @size bytes were written, e.g. a TS slice; NULL: unknown). While the file
+ * still has @size bytes its upload sends that MD5 instead of hashing the file first; a
+ * server that refuses it (BadDigest) or an ETag that differs drops it, and the file is
+ * hashed afresh. */
+gint64        _lt_sync_enqueue_with_md5_in_transaction (sqlite3      *db,
+                                                        const char   *target,
+                                                        const char   *bucket,
+                                                        const char   *object_key,
+                                                        const char   *local_path,
+                                                        LtSyncKind    kind,
+                                                        gint64        size,
+                                                        const char   *content_md5,
+                                                        gint64        depends_on,
+                                                        gint64        source_id,
+                                                        GError      **error);
 
 G_END_DECLS
