@@ -337,6 +337,19 @@ test_golden_other_bucket (void)
                    "#EXTINF:6.000,\n../a0.ts\n"
                    "#EXTINF:6.000,\nfile:///srv/spool/other/a%201.ts\n"
                    "#EXT-X-ENDLIST\n");
+
+  /* Stored in S3 (another bucket or target): the object's URL, not the spool copy that
+   * goes after the keep period. */
+  g_clear_pointer (&text, g_free);
+  slices[1].url = "http://s3.example:9000/other/record/live/s/a%201.ts";
+  text = render (slices, 2, 0, 12, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (text, ==,
+                   HEADER ("6")
+                   "#EXT-X-PROGRAM-DATE-TIME:2023-11-14T22:13:20.000Z\n"
+                   "#EXTINF:6.000,\n../a0.ts\n"
+                   "#EXTINF:6.000,\nhttp://s3.example:9000/other/record/live/s/a%201.ts\n"
+                   "#EXT-X-ENDLIST\n");
 }
 
 /* The API fixture ------------------------------------------------------------------------ */

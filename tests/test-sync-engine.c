@@ -1059,6 +1059,40 @@ test_recording_hooks (Fixture       *fx,
     g_assert_nonnull (strstr (contents, "\n1/0.ts\n"));
     g_assert_nonnull (strstr (contents, "#EXT-X-ENDLIST"));
   }
+
+  /* The same slices from an index file of the local target: they live in S3 (their spool
+   * copies are gone), so the playlist names their objects' URLs, which serve them. */
+  {
+    LtIndexFileRequest request = { 0, };
+    g_autoptr(GAsyncResult) result = NULL;
+    g_autoptr(LtIndexFile) index = NULL;
+    g_autofree char *local_root = g_build_filename (fx->dir, "local-root", NULL);
+    g_autofree char *contents = NULL;
+    g_autofree char *first = g_strdup_printf ("\n%s/%s/rec/app/s/1/0.ts\n",
+                                              fx->server->endpoint, BUCKET);
+    g_autofree char *last = g_strdup_printf ("\n%s/%s/rec/app/s/1/2.ts\n",
+                                             fx->server->endpoint, BUCKET);
+
+    request.domain = "sync.example.com";
+    request.app = "app";
+    request.stream = "s";
+    request.start_time = now / G_USEC_PER_SEC;
+    request.end_time = now / G_USEC_PER_SEC + 30;
+    request.endpoint = "local";
+    request.bucket = "elsewhere";
+    request.object_template = "index/s";
+    lt_index_files_create_async (fx->catalog, local_root, &request, NULL,
+                                 lt_test_store_result_cb, &result);
+    lt_test_wait_result (&result);
+    index = lt_index_files_create_finish (fx->catalog, result, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (index->endpoint, ==, "local");
+    g_file_get_contents (index->local_path, &contents, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (strstr (contents, first));
+    g_assert_nonnull (strstr (contents, last));
+    g_assert_null (strstr (contents, "file://"));
+  }
   _lt_index_files_set_sync_engine (fx->catalog, NULL);
   g_free (playlist.path);
   g_free (mp4.path);

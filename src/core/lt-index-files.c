@@ -16,6 +16,7 @@
 #include "lt-playlist.h"
 #include "lt-s3-sigv4.h"
 #include "lt-storage.h"
+#include "lt-storage-targets.h"
 #include "lt-sync-engine.h"
 #include "lt-template.h"
 #include "lt-timeline.h"
@@ -59,10 +60,12 @@ lt_index_files_check_range (gint64   start_time,
   return TRUE;
 }
 
-/* Builds the playlist; *@foreign (allocated when some slice lives elsewhere) marks the
- * segments whose URI must be the absolute file:// URI of their local path. */
+/* Builds the playlist for @key in @target (NULL: compare buckets only) and @bucket;
+ * *@foreign (allocated when some slice lives elsewhere) holds the absolute URIs of the
+ * segments that need one: the object's URL in S3, else the file:// URI of the local path. */
 static LtPlaylist *
-build_playlist (const char          *bucket,
+build_playlist (const char          *target,
+                const char          *bucket,
                 const char          *key,
                 const LtIndexSlice  *slices,
                 guint                n_slices,
@@ -85,15 +88,20 @@ build_playlist (const char          *bucket,
     {
       const LtIndexSlice *slice = &slices[i];
       gboolean same_bucket = slice->bucket != NULL && slice->object_key != NULL &&
-                             g_strcmp0 (slice->bucket, bucket) == 0;
+                             g_strcmp0 (slice->bucket, bucket) == 0 &&
+                             (target == NULL ||
+                              g_strcmp0 (slice->target != NULL ? slice->target
+                                                               : LT_STORAGE_LOCAL_TARGET,
+                                         target) == 0);
       gboolean discontinuity = FALSE;
 
       if (slice->start_time_us + slice->duration_us <= start_us)
         continue;
       if (end_included ? slice->start_time_us > end_us : slice->start_time_us >= end_us)
         continue;
-      /* A slice that is neither in this bucket nor on disk cannot be referenced. */
-      if (!same_bucket && slice->local_path == NULL)
+      /* A slice that is neither in this bucket, nor in S3, nor on disk cannot be
+       * referenced. */
+      if (!same_bucket && slice->url == NULL && slice->local_path == NULL)
         continue;
 
       /* A gap where the timeline splits its ranges (the same tolerance), a reconnect or
@@ -110,7 +118,9 @@ build_playlist (const char          *bucket,
                                  slice->start_time_us, discontinuity);
       else
         {
-          g_autofree char *uri = g_filename_to_uri (slice->local_path, NULL, NULL);
+          g_autofree char *uri = slice->url != NULL
+                                 ? g_strdup (slice->url)
+                                 : g_filename_to_uri (slice->local_path, NULL, NULL);
 
           if (uri == NULL)
             continue;
@@ -197,7 +207,7 @@ lt_index_files_render (const char          *bucket,
 
   g_return_val_if_fail (key != NULL, NULL);
 
-  playlist = build_playlist (bucket, key, slices, n_slices, start_us, end_us, end_included,
+  playlist = build_playlist (NULL, bucket, key, slices, n_slices, start_us, end_us, end_included,
                              &duration, &video, &foreign, error);
   if (playlist == NULL)
     return NULL;
@@ -224,6 +234,7 @@ typedef struct
   char    *object_template;
   char    *s3_target;      /* an S3 target: written to its spool (local_root), queued */
   char    *bucket_url;     /* its objects' URL prefix */
+  GHashTable *s3_targets;  /* name → LtStorageTarget: where slices in S3 live */
 } CreateJob;
 
 static void
@@ -240,6 +251,7 @@ create_job_free (gpointer data)
   g_free (job->object_template);
   g_free (job->s3_target);
   g_free (job->bucket_url);
+  g_clear_pointer (&job->s3_targets, g_hash_table_unref);
   g_free (job);
 }
 
@@ -271,7 +283,7 @@ read_slices (sqlite3       *db,
 
   stmt = lt_catalog_stmt (db,
                           "SELECT session_id, start_time_us, duration_us, discontinuity_seq,"
-                          "       bucket, object_key, local_path, width, height"
+                          "       bucket, object_key, local_path, width, height, target"
                           "  FROM slices"
                           " WHERE stream_id = ? AND start_time_us >= ? AND start_time_us <= ?"
                           "   AND start_time_us + duration_us > ?"
@@ -297,11 +309,55 @@ read_slices (sqlite3       *db,
         .local_path = column_text (stmt, 6, chunk, FALSE),
         .width = sqlite3_column_int (stmt, 7),
         .height = sqlite3_column_int (stmt, 8),
+        .target = column_text (stmt, 9, chunk, TRUE),
       };
 
       g_array_append_val (slices, slice);
     }
   return error == NULL || *error == NULL;
+}
+
+/* Slices stored in S3 elsewhere than the index file (another target, another bucket) are
+ * referenced by their object's URL: that is where their data lives, their spool copy goes
+ * after the keep period. A slice of the local target keeps its file:// URI. */
+static void
+locate_foreign_slices (CreateJob    *job,
+                       GArray       *slices,
+                       GStringChunk *chunk)
+{
+  const char *own_target = job->s3_target != NULL ? job->s3_target : LT_STORAGE_LOCAL_TARGET;
+  g_autoptr(GHashTable) prefixes = NULL;
+
+  if (job->s3_targets == NULL)
+    return;
+  prefixes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  for (guint i = 0; i < slices->len; i++)
+    {
+      LtIndexSlice *slice = &g_array_index (slices, LtIndexSlice, i);
+      LtStorageTarget *target;
+      g_autofree char *prefix_key = NULL;
+      g_autofree char *encoded = NULL;
+      g_autofree char *url = NULL;
+      char *prefix;
+
+      if (slice->target == NULL || slice->bucket == NULL || slice->object_key == NULL
+          || (g_strcmp0 (slice->target, own_target) == 0
+              && g_strcmp0 (slice->bucket, job->bucket) == 0)
+          || (target = g_hash_table_lookup (job->s3_targets, slice->target)) == NULL)
+        continue;
+      prefix_key = g_strconcat (slice->target, "/", slice->bucket, NULL);
+      prefix = g_hash_table_lookup (prefixes, prefix_key);
+      if (prefix == NULL)
+        {
+          prefix = lt_storage_target_dup_bucket_url (target, slice->bucket);
+          if (prefix == NULL)
+            continue;
+          g_hash_table_insert (prefixes, g_steal_pointer (&prefix_key), prefix);
+        }
+      encoded = lt_s3_sigv4_uri_encode (slice->object_key, -1, TRUE);
+      url = g_strconcat (prefix, encoded, NULL);
+      slice->url = g_string_chunk_insert (chunk, url);
+    }
 }
 
 static gpointer
@@ -338,6 +394,7 @@ create_job (sqlite3  *db,
     }
   if (!read_slices (db, stream_id, start_us, end_us, slices, chunk, error))
     return NULL;
+  locate_foreign_slices (job, slices, chunk);
 
   tmpl = job->object_template != NULL && job->object_template[0] != '\0'
     ? job->object_template : LT_INDEX_FILES_DEFAULT_OBJECT;
@@ -353,7 +410,8 @@ create_job (sqlite3  *db,
   if (key == NULL)
     return NULL;
 
-  playlist = build_playlist (job->bucket, key, (const LtIndexSlice *) (gpointer) slices->data,
+  playlist = build_playlist (job->s3_target != NULL ? job->s3_target : LT_STORAGE_LOCAL_TARGET,
+                             job->bucket, key, (const LtIndexSlice *) (gpointer) slices->data,
                              slices->len, start_us, end_us, job->end_time_included,
                              &duration, &video, &foreign, error);
   if (playlist == NULL)
@@ -465,6 +523,30 @@ fail:
 
 #define SYNC_ENGINE_KEY "lt-index-files-sync-engine"
 
+/* The S3 targets by name, for the catalog job (locate_foreign_slices): a target is not
+ * changed once made (an edit replaces it), so the job may read the references it holds. */
+static GHashTable *
+snapshot_s3_targets (LtStorageTargets *targets)
+{
+  GHashTable *table;
+  guint n;
+
+  table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  n = g_list_model_get_n_items (G_LIST_MODEL (targets));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(LtStorageTarget) target = g_list_model_get_item (G_LIST_MODEL (targets), i);
+
+      if (lt_storage_target_get_kind (target) == LT_STORAGE_TARGET_KIND_S3)
+        {
+          char *name = g_strdup (lt_storage_target_get_name (target));
+
+          g_hash_table_insert (table, name, g_steal_pointer (&target));
+        }
+    }
+  return table;
+}
+
 void
 _lt_index_files_set_sync_engine (LtCatalog    *catalog,
                                  LtSyncEngine *sync)
@@ -521,6 +603,8 @@ lt_index_files_create_async (LtCatalog                *catalog,
         else
           g_clear_pointer (&job->s3_target, g_free);
       }
+    if (sync != NULL && lt_sync_engine_get_targets (sync) != NULL)
+      job->s3_targets = snapshot_s3_targets (LT_STORAGE_TARGETS (lt_sync_engine_get_targets (sync)));
   }
   lt_catalog_run_async (catalog, create_job, job, create_job_free,
                         (GDestroyNotify) lt_index_file_free, cancellable, callback, user_data);

@@ -33,9 +33,11 @@ typedef struct
   gint64      start_time_us;
   gint64      duration_us;
   gint64      discontinuity_seq;
+  const char *target;         /* the storage target's name; NULL: the local target */
   const char *bucket;
   const char *object_key;
   const char *local_path;
+  const char *url;            /* in another target or bucket of S3: the object's URL */
   int         width;          /* 0 when unknown / audio only */
   int         height;
 } LtIndexSlice;
@@ -47,8 +49,8 @@ gboolean  lt_index_files_check_range   (gint64               start_time,
 
 /* Renders the VOD playlist stored as @key in @bucket over the slices of @slices that overlap
  * [@start_us, @end_us) (with @end_included also those starting exactly at @end_us). Slice
- * URIs are relative to @key; slices of another bucket get absolute file:// URIs of their
- * local_path. *@duration_us: the summed duration; *@first_video: index of the first used
+ * URIs are relative to @key; slices of another bucket get their url when they have one (an
+ * S3 object), else absolute file:// URIs of their local_path (the local target). *@duration_us: the summed duration; *@first_video: index of the first used
  * slice with a picture size, or -1. NO_CONTENT when no slice overlaps. */
 char     *lt_index_files_render        (const char          *bucket,
                                         const char          *key,
