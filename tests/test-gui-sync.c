@@ -365,6 +365,16 @@ close_window (gpointer window)
   lt_test_wait_until (pointer_is_null, &w, 5000, "a window to be finalized");
 }
 
+static const char *
+target_row_subtitle (LtPreferencesWindow *prefs,
+                     const char          *name)
+{
+  GtkWidget *row = _lt_preferences_window_get_target_row (prefs, name);
+
+  g_assert_nonnull (row);
+  return adw_action_row_get_subtitle (ADW_ACTION_ROW (row));
+}
+
 static gboolean
 editor_open (gpointer prefs)
 {
@@ -792,6 +802,7 @@ test_sync_page (Fixture       *f,
   g_autofree char *id = lt_sync_notifier_dup_id (TARGET);
   g_autofree char *slice = write_slice (f, "0001.ts");
   g_autofree char *missing = g_build_filename (f->data_dir, "slices", "0002.ts", NULL);
+  LtPreferencesWindow *prefs;
   Notification *n;
   const char *detail;
   GtkWidget *row;
@@ -818,10 +829,17 @@ test_sync_page (Fixture       *f,
   click (_lt_sync_page_get_pause_button (f->sync_page, TARGET));
   wait_state (f, TARGET, "Up to Date");
 
+  /* The Preferences window stays open meanwhile: its row follows the target's state. */
+  prefs = open_preferences (f);
+  g_assert_null (strstr (target_row_subtitle (prefs, TARGET), "Failing"));
+
   /* Refused with 403: the target fails with the reason, a notification says so. */
   f->refuse = TRUE;
   enqueue (f, TARGET, "live/cam/0001.ts", slice);
   wait_state (f, TARGET, "Failing");
+  g_assert_nonnull (strstr (target_row_subtitle (prefs, TARGET), "Failing"));
+  g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (_lt_preferences_window_get_target_row (prefs, TARGET)),
+                            "Access Denied by the test endpoint"));
   detail = _lt_sync_page_get_target_detail (f->sync_page, TARGET);
   g_assert_nonnull (strstr (detail, "Access Denied by the test endpoint"));
   g_assert_nonnull (strstr (_lt_sync_page_get_target_queue (f->sync_page, TARGET), "1 file waiting"));
@@ -860,6 +878,9 @@ test_sync_page (Fixture       *f,
   wait_state (f, TARGET, "Up to Date");
   g_assert_null (_lt_sync_page_get_target_current (f->sync_page, TARGET));
   g_assert_null (find_notification (id));
+  g_assert_null (strstr (target_row_subtitle (prefs, TARGET), "Failing"));
+  g_assert_null (gtk_widget_get_tooltip_text (_lt_preferences_window_get_target_row (prefs, TARGET)));
+  close_window (prefs);
 
   /* A local file gone: a failed upload with its reason and a Retry button; counted in
    * the badge. */
@@ -979,7 +1000,7 @@ app_check_cb (gpointer user_data)
   g_assert_true (find_preferences (app, &n) == prefs);
   g_assert_cmpuint (n, ==, 1);
   g_assert_nonnull (_lt_preferences_window_get_target_row (prefs, "local"));
-  gtk_window_destroy (GTK_WINDOW (prefs));
+  close_window (prefs);
 
   /* The notification's action: the window, on the Sync page. */
   _lt_window_set_page (LT_WINDOW (window), "rules");

@@ -56,6 +56,33 @@ has_key (GSettings  *settings,
 
 /* ---- storage targets ---- */
 
+/* An S3 target's subtitle (endpoint, bucket, paused or failing) and, while it fails, why. */
+static void
+update_target_row (GtkWidget       *row,
+                   LtStorageTarget *target)
+{
+  const char *bucket = lt_storage_target_get_bucket (target);
+  g_autoptr(GString) text = g_string_new (lt_storage_target_get_endpoint (target));
+  gboolean failing = lt_storage_target_get_state (target) == LT_STORAGE_TARGET_STATE_FAILING;
+
+  if (bucket != NULL)
+    g_string_append_printf (text, " · %s", bucket);
+  if (lt_storage_target_get_paused (target))
+    g_string_append_printf (text, " · %s", _("Paused"));
+  if (failing)
+    g_string_append_printf (text, " · %s", _("Failing"));
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), text->str);
+  gtk_widget_set_tooltip_text (row, failing ? lt_storage_target_get_last_error (target) : NULL);
+}
+
+static void
+target_state_cb (LtStorageTarget *target,
+                 GParamSpec      *pspec,
+                 GtkWidget       *row)
+{
+  update_target_row (row, target);
+}
+
 static GtkWidget *
 create_target_row_cb (gpointer item,
                       gpointer user_data)
@@ -81,17 +108,13 @@ create_target_row_cb (gpointer item,
     }
 
   {
-    const char *bucket = lt_storage_target_get_bucket (target);
-    g_autoptr(GString) text = g_string_new (lt_storage_target_get_endpoint (target));
     GtkWidget *arrow = gtk_image_new_from_icon_name ("go-next-symbolic");
 
-    if (bucket != NULL)
-      g_string_append_printf (text, " · %s", bucket);
-    if (lt_storage_target_get_paused (target))
-      g_string_append_printf (text, " · %s", _("Paused"));
-    if (lt_storage_target_get_state (target) == LT_STORAGE_TARGET_STATE_FAILING)
-      g_string_append_printf (text, " · %s", _("Failing"));
-    adw_action_row_set_subtitle (ADW_ACTION_ROW (row), text->str);
+    update_target_row (row, target);
+    /* The sync engine changes the state as uploads fail and recover: the row follows. */
+    g_signal_connect_object (target, "notify::state", G_CALLBACK (target_state_cb), row, 0);
+    g_signal_connect_object (target, "notify::last-error", G_CALLBACK (target_state_cb), row,
+                             0);
     icon = gtk_image_new_from_icon_name ("network-server-symbolic");
     adw_action_row_add_prefix (ADW_ACTION_ROW (row), icon);
     gtk_accessible_update_property (GTK_ACCESSIBLE (arrow), GTK_ACCESSIBLE_PROPERTY_LABEL,
