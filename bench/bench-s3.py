@@ -14,7 +14,7 @@
 #
 # Usage: bench/bench-s3.py [--build-dir _build] [--server strict|s3rver] [--runs 3]
 #                          [--small-count 1000] [--small-mb 4] [--big-mb 2048]
-#                          [--md5-known] [--only a|b]
+#                          [--md5-known] [--only a|b] [--discard]
 # Each client runs --runs times per case, alternating (ours, curl, ours, curl, ...), each
 # run against a fresh server; the medians are reported, and the ratio is the median of the
 # per-round ratios (a round's two runs share the machine's noise).
@@ -39,7 +39,7 @@ REGION = 'us-east-1'
 
 
 class Server:
-    def __init__(self, kind):
+    def __init__(self, kind, discard=False):
         self.kind = kind
         self.dir = tempfile.mkdtemp(prefix='lt-bench-s3-server-', dir='/tmp')
         if kind == 'strict':
@@ -48,9 +48,11 @@ class Server:
             env = dict(os.environ, TMPDIR=self.dir)
             # --lenient-md5: curl sends no Content-MD5 (our client does, and it is still
             # checked when present).
+            # --discard: bodies are received, hashed and checked but not written to disk.
             self.proc = subprocess.Popen(
                 [sys.executable, os.path.join(ROOT, 'tests', 'integration', 's3strict.py'),
-                 '--bucket', BUCKET, '--region', REGION, '--lenient-md5'],
+                 '--bucket', BUCKET, '--region', REGION, '--lenient-md5']
+                + (['--discard'] if discard else []),
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True)
             self.proc.stdin.write('%s %s\n' % (self.key_id, self.secret))
             self.proc.stdin.flush()
@@ -181,7 +183,13 @@ def main():
     parser.add_argument('--md5-known', action='store_true',
                         help='also run "ours, MD5 known" (lt-s3-bench --md5-first) each round')
     parser.add_argument('--only', choices=['a', 'b'], help='run one case only')
+    parser.add_argument('--discard', action='store_true',
+                        help='the strict server keeps no bodies (s3strict.py --discard): on a '
+                             'small machine, writing the objects to its disk costs it more '
+                             'CPU than the clients do, and varies with the page cache')
     args = parser.parse_args()
+    if args.discard and args.server != 'strict':
+        parser.error('--discard needs the strict server')
 
     mb = 1000 * 1000
     small_bytes = args.small_count * args.small_mb * mb
@@ -219,7 +227,7 @@ def main():
             for i in range(args.runs):
                 # ABAB: both clients see the same stretch of machine noise, round by round.
                 for tool in tools:
-                    server = Server(args.server)
+                    server = Server(args.server, args.discard)
                     server_cpu = float('nan')
                     try:
                         if tool == 'ours':
@@ -237,9 +245,10 @@ def main():
                           % (name, i + 1, tool, *runs[tool][-1]), file=sys.stderr, flush=True)
             rows.append((name, runs))
 
-        print('S3 upload to a loopback %s server, 4 in flight (MB = 10^6 bytes); median of %d '
-              'runs per client, run alternately (ABAB), a fresh server per run'
-              % (args.server, args.runs))
+        print('S3 upload to a loopback %s server%s, 4 in flight (MB = 10^6 bytes); median of '
+              '%d runs per client, run alternately (ABAB), a fresh server per run'
+              % (args.server, ' keeping no bodies (--discard)' if args.discard else '',
+                 args.runs))
         print('machine: %d cores, %s; %s' % (os.cpu_count(), cpu_model(), curl_version()))
         print('"ours" hashes every body (Content-MD5) in the run; "ours, MD5 known" is given '
               'the MD5s\n(as a recorder hashing while it writes would) and its clock and CPU '

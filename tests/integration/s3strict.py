@@ -22,7 +22,7 @@
 #   GET /__control/stats gives the counts as JSON ("connections": TCP connections
 #   accepted).
 #
-# Usage: s3strict.py --bucket NAME [--region R] [--port 0] [--lenient-md5]
+# Usage: s3strict.py --bucket NAME [--region R] [--port 0] [--lenient-md5] [--discard]
 # The access key id and secret are read from the first line of standard input
 # ("ID SECRET"), so that they never appear on a command line. Prints "PORT <n>" once
 # listening; runs until stdin closes or SIGTERM.
@@ -63,6 +63,7 @@ class State:
         self.bucket = args.bucket
         self.region = args.region
         self.lenient_md5 = args.lenient_md5
+        self.discard = args.discard
         self.access_key = access_key
         self.secret = secret
         self.dir = tempfile.mkdtemp(prefix='s3strict-')
@@ -100,7 +101,8 @@ def s3_error(code, message, status):
 
 def unlink_all(paths):
     for path in paths:
-        os.unlink(path)
+        if path is not None:        # None: the body was not kept (--discard)
+            os.unlink(path)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -342,21 +344,25 @@ class Handler(BaseHTTPRequestHandler):
         sha_header = self.headers.get('x-amz-content-sha256')
         if self.unsigned and md5_header is None and not state.lenient_md5:
             return self.error('InvalidRequest', 'UNSIGNED-PAYLOAD needs Content-MD5', 400)
-        fd, path = tempfile.mkstemp(dir=state.dir)
-        with os.fdopen(fd, 'wb') as sink:
-            result = self.read_body_to(sink, fault)
+        if state.discard:
+            path = None
+            result = self.read_body_to(None, fault)
+        else:
+            fd, path = tempfile.mkstemp(dir=state.dir)
+            with os.fdopen(fd, 'wb') as sink:
+                result = self.read_body_to(sink, fault)
         if result is None:
-            os.unlink(path)
+            unlink_all([path])
             return None
         md5, sha, size = result
         if md5_header is not None:
             state.count('md5_checked')
             if base64.b64encode(md5.digest()).decode() != md5_header.strip():
-                os.unlink(path)
+                unlink_all([path])
                 return self.error('BadDigest', 'The Content-MD5 you specified did not match '
                                   'what we received.', 400)
         if not self.unsigned and sha_header != sha.hexdigest():
-            os.unlink(path)
+            unlink_all([path])
             return self.error('XAmzContentSHA256Mismatch', 'The provided '
                               'x-amz-content-sha256 header does not match what was computed.',
                               400)
@@ -409,6 +415,9 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header('Content-Length', str(obj['size']))
             self.end_headers()
             if self.command == 'GET':
+                if None in obj['paths']:
+                    return self.error('NotImplemented', 'started with --discard: no bodies '
+                                      'are kept', 501)
                 for path in obj['paths']:
                     with open(path, 'rb') as f:
                         shutil.copyfileobj(f, self.wfile, CHUNK)
@@ -435,7 +444,7 @@ class Handler(BaseHTTPRequestHandler):
                 old = upload['parts'].get(number)
                 upload['parts'][number] = {'path': path, 'etag': md5, 'size': size}
             if old is not None:
-                os.unlink(old['path'])
+                unlink_all([old['path']])
             etag = hashlib.md5(md5.encode()).hexdigest() if wrong_etag else md5
             return self.reply(200, headers={'ETag': '"%s"' % etag})
         if self.command == 'GET':
@@ -459,8 +468,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.command == 'DELETE':
             with state.lock:
                 state.uploads.pop(uid, None)
-            for part in upload['parts'].values():
-                os.unlink(part['path'])
+            unlink_all(part['path'] for part in upload['parts'].values())
             return self.reply(204)
         if self.command == 'POST':
             import io
@@ -525,6 +533,9 @@ def main():
     parser.add_argument('--region', default='us-east-1')
     parser.add_argument('--port', type=int, default=0)
     parser.add_argument('--lenient-md5', action='store_true')
+    parser.add_argument('--discard', action='store_true',
+                        help='receive, hash and check bodies but keep none (bench/: the '
+                             'disk writes of the objects would weigh more than the clients)')
     args = parser.parse_args()
 
     line = sys.stdin.readline().split()
