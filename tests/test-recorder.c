@@ -765,6 +765,10 @@ test_merge_window (void)
       g_assert_cmpfloat_with_epsilon (probe_duration (second->path), 3.0, 0.2);
       g_assert_true (ffmpeg_decodes (first->path));
       g_assert_true (ffmpeg_decodes (second->path));
+      /* Hashed in 8 MiB blocks as written; these are one block, which closing patched
+       * (durations in the header). /recorder/out-file-block-md5s has the rest. */
+      g_assert_cmpstr (first->part_md5s, ==, "8388608:-");
+      g_assert_cmpstr (second->part_md5s, ==, "8388608:-");
     }
 }
 
@@ -1652,6 +1656,91 @@ test_disk_full (void)
  * buffered bytes not counted; off unless enabled before the first byte; gone for good
  * after a patch of written bytes or a failed write (the MD5 is then unknown, never
  * wrong). */
+/* Block MD5s (recording files): each block of the file on disk, "-" for the blocks a
+ * patch touched (the finished ones and the one being written), the last block shorter;
+ * nothing while bytes are buffered, after a failed write, or when enabled too late. */
+static void
+test_out_file_block_md5s (void)
+{
+  g_autofree char *dir = lt_test_make_temp_dir ();
+  g_autofree char *path = g_build_filename (dir, "a.mp4", NULL);
+  g_autofree char *contents = NULL;
+  g_autofree char *blocks = NULL;
+  g_autoptr(GString) expected = g_string_new ("1000:");
+  g_autoptr(GError) error = NULL;
+  guint8 unit[333];
+  gsize length = 0;
+  LtOutFile *out;
+
+  for (guint i = 0; i < sizeof unit; i++)
+    unit[i] = (guint8) g_random_int ();
+  out = _lt_out_file_create (path, &error);
+  g_assert_no_error (error);
+  _lt_out_file_enable_block_md5 (out, 1000);
+  for (guint i = 0; i < 14; i++)          /* 4,662 bytes: blocks 0-3 and 662 bytes */
+    {
+      unit[0] = (guint8) i;
+      _lt_out_file_write (out, unit, sizeof unit);
+      g_assert_true (_lt_out_file_commit (out, 700));
+      if (i == 5)
+        /* A header patch while block 1 is being written: blocks 0 and 1. */
+        g_assert_true (_lt_out_file_patch (out, 990, "0123456789ab", 12));
+    }
+  g_assert_cmpuint (out->len, >, 0);
+  g_assert_null (_lt_out_file_dup_block_md5s (out));
+  g_assert_true (_lt_out_file_commit (out, 0));
+  /* The last (short) block patched too. */
+  g_assert_true (_lt_out_file_patch (out, 4100, "x", 1));
+  blocks = _lt_out_file_dup_block_md5s (out);
+  _lt_out_file_free (out);
+
+  g_file_get_contents (path, &contents, &length, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (length, ==, 14 * sizeof unit);
+  for (guint i = 0; (gsize) i * 1000 < length; i++)
+    {
+      g_autofree char *md5 = g_compute_checksum_for_data (G_CHECKSUM_MD5,
+                                                          (const guint8 *) contents + i * 1000,
+                                                          MIN (1000, length - i * 1000));
+
+      if (i > 0)
+        g_string_append_c (expected, ',');
+      g_string_append (expected, i == 0 || i == 1 || i == 4 ? "-" : md5);
+    }
+  g_assert_cmpstr (blocks, ==, expected->str);
+
+  /* Enabled too late: none. */
+  {
+    g_autofree char *late = g_build_filename (dir, "b.flv", NULL);
+
+    out = _lt_out_file_create (late, &error);
+    g_assert_no_error (error);
+    _lt_out_file_write (out, unit, sizeof unit);
+    g_assert_true (_lt_out_file_commit (out, 0));
+    _lt_out_file_enable_block_md5 (out, 1000);
+    g_assert_null (_lt_out_file_dup_block_md5s (out));
+    _lt_out_file_free (out);
+  }
+
+  /* A failed write (the disk is full): none, for good. */
+  {
+    g_autofree char *full = g_build_filename (dir, "c.mp4", NULL);
+
+    out = _lt_out_file_create (full, &error);
+    g_assert_no_error (error);
+    _lt_out_file_enable_block_md5 (out, 1000);
+    _lt_out_file_write (out, unit, sizeof unit);
+    g_assert_true (_lt_out_file_commit (out, 0));
+    close (out->fd);
+    out->fd = open ("/dev/full", O_WRONLY | O_CLOEXEC);
+    g_assert_cmpint (out->fd, >=, 0);
+    _lt_out_file_write (out, unit, sizeof unit);
+    g_assert_false (_lt_out_file_commit (out, 0));
+    g_assert_null (_lt_out_file_dup_block_md5s (out));
+    _lt_out_file_free (out);
+  }
+}
+
 static void
 test_out_file_md5 (void)
 {
@@ -1775,6 +1864,7 @@ main (int    argc,
   gst_init (NULL, NULL);
 
   g_test_add_func ("/recorder/out-file-md5", test_out_file_md5);
+  g_test_add_func ("/recorder/out-file-block-md5s", test_out_file_block_md5s);
   g_test_add_func ("/recorder/all-formats", test_all_formats);
   g_test_add_func ("/recorder/cycles", test_cycles);
   g_test_add_func ("/recorder/merge-window", test_merge_window);

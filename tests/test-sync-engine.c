@@ -212,12 +212,13 @@ enqueue (Fixture    *fx,
 
 /* A slice queued with the MD5 its writer computed for @size bytes (as the recorder does). */
 static gint64
-enqueue_with_md5 (Fixture    *fx,
-                  const char *key,
-                  const char *md5,
-                  gint64      size)
+enqueue_kind_with_md5 (Fixture    *fx,
+                       LtSyncKind  kind,
+                       const char *key,
+                       const char *md5,
+                       gint64      size)
 {
-  EnqueueJob job = { key, g_hash_table_lookup (fx->paths, key), LT_SYNC_KIND_SLICE, 0, md5, size };
+  EnqueueJob job = { key, g_hash_table_lookup (fx->paths, key), kind, 0, md5, size };
   g_autoptr(GError) error = NULL;
   g_autofree gint64 *id = NULL;
 
@@ -227,6 +228,50 @@ enqueue_with_md5 (Fixture    *fx,
   g_assert_no_error (error);
   lt_sync_engine_kick (fx->engine);
   return *id;
+}
+
+static gint64
+enqueue_with_md5 (Fixture    *fx,
+                  const char *key,
+                  const char *md5,
+                  gint64      size)
+{
+  return enqueue_kind_with_md5 (fx, LT_SYNC_KIND_SLICE, key, md5, size);
+}
+
+/* "BLOCK:MD5,…" for the file of @key as the recorder reports it, with @patched blocks
+ * (a bit mask) as "-" and @wrong ones given a wrong MD5. */
+static char *
+block_md5s (Fixture *fx,
+            const char *key,
+            gsize       block,
+            guint       patched,
+            guint       wrong)
+{
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+  g_autoptr(GError) error = NULL;
+  GString *text = g_string_new (NULL);
+
+  g_file_get_contents (g_hash_table_lookup (fx->paths, key), &contents, &length, &error);
+  g_assert_no_error (error);
+  g_string_append_printf (text, "%" G_GSIZE_FORMAT ":", block);
+  for (guint i = 0; (gsize) i * block < length; i++)
+    {
+      g_autofree char *md5 = g_compute_checksum_for_data (G_CHECKSUM_MD5,
+                                                          (const guint8 *) contents + i * block,
+                                                          MIN (block, length - i * block));
+
+      if (i > 0)
+        g_string_append_c (text, ',');
+      if (patched & (1u << i))
+        g_string_append (text, "-");
+      else if (wrong & (1u << i))
+        g_string_append (text, "0123456789abcdef0123456789abcdef");
+      else
+        g_string_append (text, md5);
+    }
+  return g_string_free (text, FALSE);
 }
 
 typedef struct
@@ -586,6 +631,54 @@ test_recorded_md5 (Fixture       *fx,
   if (fx->server->strict)
     g_assert_cmpint (lt_test_s3_stat (&strict_server, "md5_checked") - checked_before, ==,
                      G_N_ELEMENTS (right_ids) + 2 * G_N_ELEMENTS (stale_ids) + 1);
+}
+
+/* A recording file's block MD5s (hashed by the recorder, the header's block patched at
+ * close) spare its multipart parts the hashing pass: the parts go with them; a wrong one
+ * is refused and that part is sent again hashed; blocks of another size than the parts
+ * are not used. Every object arrives intact. */
+static void
+test_recorded_part_md5s (Fixture       *fx,
+                         gconstpointer  data)
+{
+  const gint64 size = 20 * MIB + 7;     /* three parts of 8 MiB, 8 MiB, 4 MiB + 7 */
+  g_autofree char *right = NULL;
+  g_autofree char *wrong = NULL;
+  g_autofree char *other_size = NULL;
+  gint64 right_id, wrong_id, other_id;
+  gint64 checked_before = lt_test_s3_stat (&strict_server, "md5_checked");
+
+  lt_sync_engine_set_keep_days (fx->engine, 7);
+  g_free (spool_file (fx, "parts/right.mp4", size));
+  g_free (spool_file (fx, "parts/wrong.flv", size));
+  g_free (spool_file (fx, "parts/other.mp4", size));
+  right = block_md5s (fx, "parts/right.mp4", 8 * MIB, 1u << 0, 0);
+  wrong = block_md5s (fx, "parts/wrong.flv", 8 * MIB, 1u << 0, 1u << 2);
+  other_size = block_md5s (fx, "parts/other.mp4", 4 * MIB, 0, 0);
+  right_id = enqueue_kind_with_md5 (fx, LT_SYNC_KIND_FILE, "parts/right.mp4", right, size);
+  wrong_id = enqueue_kind_with_md5 (fx, LT_SYNC_KIND_FILE, "parts/wrong.flv", wrong, size);
+  other_id = enqueue_kind_with_md5 (fx, LT_SYNC_KIND_FILE, "parts/other.mp4", other_size,
+                                    size);
+  g_assert_cmpint (query_intf (fx, "SELECT count(*) FROM upload_outbox WHERE content_md5 "
+                               "IS NOT NULL AND id IN (%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
+                               ", %" G_GINT64_FORMAT ")", right_id, wrong_id, other_id), ==, 3);
+
+  lt_sync_engine_start (fx->engine);
+  wait_queue_empty (fx, 60000);
+  g_assert_cmpint (query_int (fx, "SELECT count(*) FROM upload_outbox WHERE state = 'failed'"),
+                   ==, 0);
+  assert_all_stored (fx);
+  /* Used as recorded: still on the row. The wrong one and the other block size: gone. */
+  g_assert_cmpint (query_intf (fx, "SELECT count(*) FROM upload_outbox WHERE id = %"
+                               G_GINT64_FORMAT " AND state = 'done' AND content_md5 = '%s'",
+                               right_id, right), ==, 1);
+  g_assert_cmpint (query_intf (fx, "SELECT count(*) FROM upload_outbox WHERE state = 'done' "
+                               "AND content_md5 IS NULL AND id IN (%" G_GINT64_FORMAT ", %"
+                               G_GINT64_FORMAT ")", wrong_id, other_id), ==, 2);
+  /* Three parts each, and the refused third part of the wrong one once more: an engine
+   * that hashed the parts itself would never have sent the wrong MD5. */
+  g_assert_cmpint (lt_test_s3_stat (&strict_server, "md5_checked") - checked_before, ==,
+                   3 * 3 + 1);
 }
 
 /* A server that reads the request and never answers: the request times out and is
@@ -1127,6 +1220,8 @@ main (int    argc,
               test_recorded_md5, fixture_teardown);
   g_test_add ("/sync/s3rver/recorded-md5", Fixture, &s3rver_server, fixture_setup,
               test_recorded_md5, fixture_teardown);
+  g_test_add ("/sync/strict/recorded-part-md5s", Fixture, &strict_server, fixture_setup,
+              test_recorded_part_md5s, fixture_teardown);
   g_test_add ("/sync/strict/wrong-etag", Fixture, &strict_server, fixture_setup,
               test_wrong_etag, fixture_teardown);
   g_test_add ("/sync/strict/skew", Fixture, &strict_server, fixture_setup, test_skew,

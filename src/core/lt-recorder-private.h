@@ -208,6 +208,13 @@ typedef struct
   int        error;       /* errno of the first failure, 0 while fine */
   GChecksum *md5;         /* of the first md5_bytes bytes on disk; NULL: off or dropped */
   guint64    md5_bytes;
+  /* Block MD5s (recording files: the parts of a multipart upload): one per block_size
+   * bytes on disk, NULL for a block a patch overwrote. */
+  guint64    block_size;  /* 0: off or dropped */
+  GChecksum *block_md5;   /* the current block's */
+  guint64    block_bytes; /* bytes hashed into blocks so far */
+  gboolean   block_patched;
+  GPtrArray *blocks;      /* char *: hex of each finished block, or NULL */
 } LtOutFile;
 
 /* Creates @path (and its folders) exclusively. */
@@ -234,6 +241,14 @@ void       _lt_out_file_enable_md5 (LtOutFile *file);
 /* The hex MD5 of the bytes on disk (exactly _lt_out_file_tell() of them once the buffer
  * is committed), or NULL when it was never enabled or was dropped. Transfer full. */
 char      *_lt_out_file_dup_md5 (LtOutFile   *file);
+/* Starts hashing in blocks of @block_size bytes; only before anything was written.
+ * Patches (the durations written at close) only lose the blocks they touch. */
+void       _lt_out_file_enable_block_md5 (LtOutFile *file,
+                                          guint64    block_size);
+/* "SIZE:MD5,MD5,-,…": the block size, then each block's hex MD5 in order ("-" for one a
+ * patch overwrote; the last block may be shorter), once every byte is on disk; NULL when
+ * off, dropped (a failed write) or with bytes still buffered. Transfer full. */
+char      *_lt_out_file_dup_block_md5s (LtOutFile *file);
 /* Drops the buffer and returns the fd (the caller syncs and closes it). */
 int        _lt_out_file_steal_fd (LtOutFile  *file);
 void       _lt_out_file_free    (LtOutFile   *file);

@@ -411,6 +411,56 @@ drop_md5 (LtOutFile *file)
   file->md5_bytes = 0;
 }
 
+static void
+drop_block_md5s (LtOutFile *file)
+{
+  file->block_size = 0;
+  g_clear_pointer (&file->block_md5, g_checksum_free);
+  g_clear_pointer (&file->blocks, g_ptr_array_unref);
+}
+
+static void
+hash_blocks (LtOutFile    *file,
+             const guint8 *data,
+             gsize         len)
+{
+  while (len > 0)
+    {
+      gsize take = (gsize) MIN ((guint64) len,
+                                file->block_size - file->block_bytes % file->block_size);
+
+      g_checksum_update (file->block_md5, data, take);
+      file->block_bytes += take;
+      data += take;
+      len -= take;
+      if (file->block_bytes % file->block_size == 0)
+        {
+          g_ptr_array_add (file->blocks, file->block_patched
+                                         ? NULL
+                                         : g_strdup (g_checksum_get_string (file->block_md5)));
+          g_checksum_reset (file->block_md5);
+          file->block_patched = FALSE;
+        }
+    }
+}
+
+/* A patch of [@offset, @offset + @size): the blocks it touches are unknown now. */
+static void
+patch_blocks (LtOutFile *file,
+              guint64    offset,
+              gsize      size)
+{
+  if (file->block_size == 0 || size == 0)
+    return;
+  for (guint64 i = offset / file->block_size; i <= (offset + size - 1) / file->block_size; i++)
+    {
+      if (i < file->blocks->len)
+        g_clear_pointer (&g_ptr_array_index (file->blocks, i), g_free);
+      else
+        file->block_patched = TRUE;
+    }
+}
+
 LtOutFile *
 _lt_out_file_create (const char  *path,
                      GError     **error)
@@ -497,6 +547,7 @@ _lt_out_file_commit (LtOutFile *file,
           file->error = errno;
           /* What is on disk now is uncertain (a partial write, the cut back may fail). */
           drop_md5 (file);
+          drop_block_md5s (file);
           /* Cut back to the last unit boundary, so the file stays valid. */
           if (done > 0 && ftruncate (file->fd, file->flushed) != 0)
             {
@@ -513,6 +564,8 @@ _lt_out_file_commit (LtOutFile *file,
       g_checksum_update (file->md5, file->data, file->len);
       file->md5_bytes += file->len;
     }
+  if (file->block_size > 0)
+    hash_blocks (file, file->data, file->len);
   file->flushed += file->len;
   file->len = 0;
 
@@ -544,6 +597,7 @@ _lt_out_file_patch (LtOutFile  *file,
       if (offset + size > file->flushed)
         return FALSE;
     }
+  patch_blocks (file, offset, size);
   while (done < size)
     {
       ssize_t n = pwrite (file->fd, (const guint8 *) data + done, size - done, offset + done);
@@ -588,6 +642,49 @@ _lt_out_file_dup_md5 (LtOutFile *file)
   return g_strdup (g_checksum_get_string (copy));
 }
 
+void
+_lt_out_file_enable_block_md5 (LtOutFile *file,
+                               guint64    block_size)
+{
+  if (block_size == 0 || file->block_size != 0 || file->flushed > 0 || file->len > 0
+      || file->error != 0)
+    return;
+  file->block_size = block_size;
+  file->block_md5 = g_checksum_new (G_CHECKSUM_MD5);
+  file->block_bytes = 0;
+  file->block_patched = FALSE;
+  file->blocks = g_ptr_array_new_with_free_func (g_free);
+}
+
+char *
+_lt_out_file_dup_block_md5s (LtOutFile *file)
+{
+  GString *text;
+
+  if (file->block_size == 0 || file->error != 0 || file->len > 0
+      || file->block_bytes != file->flushed)
+    return NULL;
+  text = g_string_new (NULL);
+  g_string_append_printf (text, "%" G_GUINT64_FORMAT ":", file->block_size);
+  for (guint i = 0; i < file->blocks->len; i++)
+    {
+      const char *md5 = g_ptr_array_index (file->blocks, i);
+
+      if (i > 0)
+        g_string_append_c (text, ',');
+      g_string_append (text, md5 != NULL ? md5 : "-");
+    }
+  if (file->block_bytes % file->block_size != 0)
+    {
+      g_autoptr(GChecksum) copy = g_checksum_copy (file->block_md5);
+
+      if (file->blocks->len > 0)
+        g_string_append_c (text, ',');
+      g_string_append (text, file->block_patched ? "-" : g_checksum_get_string (copy));
+    }
+  return g_string_free (text, FALSE);
+}
+
 int
 _lt_out_file_steal_fd (LtOutFile *file)
 {
@@ -607,5 +704,6 @@ _lt_out_file_free (LtOutFile *file)
   g_free (file->path);
   g_free (file->data);
   g_clear_pointer (&file->md5, g_checksum_free);
+  drop_block_md5s (file);
   g_free (file);
 }

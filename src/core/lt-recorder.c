@@ -133,6 +133,7 @@ lt_recording_file_copy (const LtRecordingFile *file)
   copy->open_object_key = g_strdup (file->open_object_key);
   copy->video_codec = g_strdup (file->video_codec);
   copy->audio_codec = g_strdup (file->audio_codec);
+  copy->part_md5s = g_strdup (file->part_md5s);
   return copy;
 }
 
@@ -147,6 +148,7 @@ lt_recording_file_free (LtRecordingFile *file)
   g_free (file->open_object_key);
   g_free (file->video_codec);
   g_free (file->audio_codec);
+  g_free (file->part_md5s);
   g_free (file);
 }
 
@@ -1013,6 +1015,9 @@ format_open_file (LtRecorder     *self,
                                              error->message));
           return;
         }
+      /* Hashed in blocks as it is written: a multipart upload sends its parts without
+       * reading the file twice (closing patches only the header's block). */
+      _lt_out_file_enable_block_md5 (f->out, LT_RECORDING_BLOCK_SIZE);
       if (f->kind == LT_RECORD_FORMAT_MP4)
         {
           f->mp4 = _lt_mp4_mux_new (f->video, f->audio);
@@ -1091,6 +1096,8 @@ format_close_file (LtRecorder *self,
       file->size = _lt_out_file_tell (f->out);
       if (!ok && f->out->error != 0 && !self->disk_full)
         format_write_failed (self, f, f->out);
+      else if (ok)
+        file->part_md5s = _lt_out_file_dup_block_md5s (f->out);
     }
 
   final_key = expand_key (self, f->params->object_prefix, f->sequence, file->start_time,

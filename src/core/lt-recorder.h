@@ -111,7 +111,14 @@ typedef struct
   guint     height;
   char     *video_codec;
   char     *audio_codec;
+  /* MP4 and FLV once closed: the MD5s of its LT_RECORDING_BLOCK_SIZE blocks, hashed as
+   * they were written ("SIZE:MD5,…,-,…", "-" where closing patched it); else NULL. */
+  char     *part_md5s;
 } LtRecordingFile;
+
+/* The block size of part_md5s: the sync engine's part size for files up to 80 GB, so
+ * that their multipart uploads need no hashing pass. */
+#define LT_RECORDING_BLOCK_SIZE (8 * 1024 * 1024)
 
 #define LT_TYPE_RECORDING_FILE (lt_recording_file_get_type ())
 GType            lt_recording_file_get_type (void) G_GNUC_CONST;

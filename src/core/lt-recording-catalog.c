@@ -803,6 +803,7 @@ static gboolean
 enqueue_file_upload (sqlite3                *db,
                      gint64                  file_id,
                      const char             *old_path,
+                     const char             *part_md5s,
                      GError                **error)
 {
   g_autofree char *target = NULL;
@@ -853,9 +854,13 @@ enqueue_file_upload (sqlite3                *db,
         return FALSE;
     }
   /* The final playlist waits for every slice queued before it (max (id): the newest row). */
-  return _lt_sync_enqueue_in_transaction (db, target, bucket, key, path,
-                                          playlist ? LT_SYNC_KIND_PLAYLIST : LT_SYNC_KIND_FILE,
-                                          size, playlist ? -1 : 0, file_id, error) != 0;
+  /* A recording file's block MD5s (hashed as it was written) spare its multipart upload
+   * a hashing pass. */
+  return _lt_sync_enqueue_with_md5_in_transaction (db, target, bucket, key, path,
+                                                   playlist ? LT_SYNC_KIND_PLAYLIST
+                                                            : LT_SYNC_KIND_FILE,
+                                                   size, playlist ? NULL : part_md5s,
+                                                   playlist ? -1 : 0, file_id, error) != 0;
 }
 
 static gboolean
@@ -903,7 +908,7 @@ close_file_row (sqlite3                *db,
   lt_catalog_bind_text (stmt, 9, file->video_codec, NULL);
   lt_catalog_bind_text (stmt, 10, file->audio_codec, NULL);
   return lt_catalog_step_done (stmt, error) &&
-         enqueue_file_upload (db, file_id, old_path, error);
+         enqueue_file_upload (db, file_id, old_path, file->part_md5s, error);
 }
 
 static gpointer

@@ -224,6 +224,43 @@ row_from_stmt (sqlite3_stmt *stmt)
   return row;
 }
 
+/* Reads "BLOCK:MD5,…" (a recording file's block MD5s, "-" where unknown) for a file of
+ * @size bytes: the MD5s (NULL entries for "-"), and *@block_size; NULL when @text is not
+ * such a list or does not cover exactly @size bytes. */
+static GPtrArray *
+part_md5s_parse (const char *text,
+                 gint64      size,
+                 guint64    *block_size)
+{
+  g_autoptr(GPtrArray) md5s = NULL;
+  g_auto(GStrv) items = NULL;
+  const char *colon;
+  guint64 block;
+  char *end;
+
+  if (text == NULL || size <= 0 || (colon = strchr (text, ':')) == NULL)
+    return NULL;
+  block = g_ascii_strtoull (text, &end, 10);
+  if (end != colon || block == 0 || (guint64) size > block * LT_SYNC_MAX_PARTS)
+    return NULL;
+  items = g_strsplit (colon + 1, ",", -1);
+  if (g_strv_length (items) != ((guint64) size + block - 1) / block)
+    return NULL;
+  md5s = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; items[i] != NULL; i++)
+    {
+      if (strcmp (items[i], "-") == 0)
+        g_ptr_array_add (md5s, NULL);
+      else if (lt_s3_is_md5_hex (items[i]))
+        g_ptr_array_add (md5s, g_ascii_strdown (items[i], -1));
+      else
+        return NULL;
+    }
+  if (block_size != NULL)
+    *block_size = block;
+  return g_steal_pointer (&md5s);
+}
+
 /* ---- enqueueing (worker thread) ---- */
 
 gint64
@@ -256,14 +293,16 @@ _lt_sync_enqueue_with_md5_in_transaction (sqlite3     *db,
                                           gint64       source_id,
                                           GError     **error)
 {
+  g_autoptr(GPtrArray) blocks = part_md5s_parse (content_md5, size, NULL);
   g_autofree char *md5 = NULL;
   sqlite3_stmt *stmt;
 
   g_return_val_if_fail (target != NULL && bucket != NULL && object_key != NULL, 0);
   g_return_val_if_fail (local_path != NULL, 0);
 
-  /* Only a whole file's MD5 is of use, and only with its size (checked before sending). */
-  if (lt_s3_is_md5_hex (content_md5) && size > 0)
+  /* Only a whole file's MD5 (or its blocks') is of use, and only with its size (checked
+   * before sending). */
+  if ((lt_s3_is_md5_hex (content_md5) || blocks != NULL) && size > 0)
     md5 = g_ascii_strdown (content_md5, -1);
 
   if (depends_on < 0)
@@ -1185,6 +1224,7 @@ typedef struct
   guint         n_parts;
   guint         next_part;
   GPtrArray    *parts;         /* LtS3Part * or NULL, index part_number - 1 */
+  GPtrArray    *part_md5s;     /* recorded block MD5s matching the parts (NULL: none) */
 } Upload;
 
 static void
@@ -1198,6 +1238,7 @@ upload_free (Upload *upload)
   g_clear_pointer (&upload->data, g_bytes_unref);
   g_free (upload->md5_hex);
   g_clear_pointer (&upload->parts, g_ptr_array_unref);
+  g_clear_pointer (&upload->part_md5s, g_ptr_array_unref);
   g_free (upload);
 }
 
@@ -1408,6 +1449,7 @@ drop_recorded_md5 (Upload     *upload,
   Op *op;
 
   upload->recorded_md5 = FALSE;
+  g_clear_pointer (&upload->part_md5s, g_ptr_array_unref);
   if (upload->row->content_md5 == NULL)
     return;
   g_debug ("Upload of %s: the recorded MD5 %s is not used (%s); hashing the file",
@@ -1714,6 +1756,17 @@ upload_part_cb (GObject      *source,
 
   etag = lt_s3_client_upload_part_finish (LT_S3_CLIENT (source), result, &error);
   upload->request_sent = 0;
+  /* A recorded block MD5 the server refused, or that its ETag contradicts: the file
+   * changed since it was written. The recorded MD5s go, and this part is sent again,
+   * hashed (so are the ones after it). */
+  if (upload->recorded_md5 &&
+      ((etag == NULL && g_error_matches (error, LT_S3_ERROR, LT_S3_ERROR_BAD_DIGEST)) ||
+       (etag != NULL && g_ascii_strcasecmp (etag, g_ptr_array_index (upload->part_md5s, index)) != 0)))
+    {
+      drop_recorded_md5 (upload, etag == NULL ? error->message : "another ETag");
+      upload_next_part (upload);
+      return;
+    }
   if (etag == NULL)
     {
       upload_error (upload, error);
@@ -1744,10 +1797,23 @@ upload_next_part (Upload *upload)
       guint64 offset = (guint64) upload->next_part * upload->part_size;
       guint64 length = MIN (upload->part_size, upload->size - offset);
 
-      lt_s3_client_upload_part_async (upload->client, upload->row->key, upload->row->upload_id,
-                                      upload->next_part + 1, upload->file, (goffset) offset,
-                                      (goffset) length, progress_cb, upload, NULL,
-                                      upload->cancellable, upload_part_cb, upload);
+      const char *md5 = upload->part_md5s != NULL
+                        ? g_ptr_array_index (upload->part_md5s, upload->next_part) : NULL;
+
+      upload->recorded_md5 = md5 != NULL;
+      if (md5 != NULL)
+        lt_s3_client_upload_part_with_md5_async (upload->client, upload->row->key,
+                                                 upload->row->upload_id, upload->next_part + 1,
+                                                 upload->file, (goffset) offset,
+                                                 (goffset) length, md5, progress_cb, upload,
+                                                 NULL, upload->cancellable, upload_part_cb,
+                                                 upload);
+      else
+        lt_s3_client_upload_part_async (upload->client, upload->row->key,
+                                        upload->row->upload_id, upload->next_part + 1,
+                                        upload->file, (goffset) offset, (goffset) length,
+                                        progress_cb, upload, NULL, upload->cancellable,
+                                        upload_part_cb, upload);
       return;
     }
 
@@ -1915,6 +1981,19 @@ multipart_begin (Upload *upload)
   g_clear_pointer (&upload->parts, g_ptr_array_unref);
   upload->parts = g_ptr_array_new_full (upload->n_parts, (GDestroyNotify) lt_s3_part_free);
   g_ptr_array_set_size (upload->parts, upload->n_parts);
+  g_clear_pointer (&upload->part_md5s, g_ptr_array_unref);
+  if (upload->row->content_md5 != NULL)
+    {
+      guint64 block = 0;
+
+      /* The recorder's block MD5s serve when the file is as it was written and its parts
+       * are those blocks. */
+      if (upload->row->size > 0 && upload->size == (guint64) upload->row->size)
+        upload->part_md5s = part_md5s_parse (upload->row->content_md5, upload->row->size,
+                                             &block);
+      if (upload->part_md5s == NULL || block != upload->part_size)
+        drop_recorded_md5 (upload, "they do not match the parts");
+    }
 
   if (upload->row->upload_id != NULL)
     lt_s3_client_list_parts_async (upload->client, upload->row->key, upload->row->upload_id,
@@ -1950,9 +2029,10 @@ size_queried_cb (GObject      *source,
       return;
     }
   /* The MD5 recorded with the row describes the file only while it has the size it had. */
-  if (upload->row->content_md5 != NULL &&
-      (!lt_s3_is_md5_hex (upload->row->content_md5) || upload->row->size <= 0 ||
-       upload->size != (guint64) upload->row->size))
+  if (upload->row->content_md5 != NULL && !lt_s3_is_md5_hex (upload->row->content_md5))
+    drop_recorded_md5 (upload, "block MD5s, not the whole file's");
+  else if (upload->row->content_md5 != NULL &&
+           (upload->row->size <= 0 || upload->size != (guint64) upload->row->size))
     drop_recorded_md5 (upload, "the file's size changed");
   if (upload->row->content_md5 != NULL)
     {

@@ -252,10 +252,11 @@ gint64        _lt_sync_enqueue_in_transaction   (sqlite3      *db,
                                                  gint64        source_id,
                                                  GError      **error);
 /* The same for a file whose MD5 is already known (@content_md5: 32 hex digits hashed while
- * the file's @size bytes were written, e.g. a TS slice; NULL: unknown). While the file
- * still has @size bytes its upload sends that MD5 instead of hashing the file first; a
- * server that refuses it (BadDigest) or an ETag that differs drops it, and the file is
- * hashed afresh. */
+ * the file's @size bytes were written, e.g. a TS slice; or a recording file's block MD5s,
+ * "BLOCK:MD5,…" with "-" for unknown blocks, used when its multipart parts are that size;
+ * NULL: unknown). While the file still has @size bytes its upload sends those MD5s
+ * instead of hashing first; a server that refuses one (BadDigest) or an ETag that differs
+ * drops them, and the file is hashed afresh. */
 gint64        _lt_sync_enqueue_with_md5_in_transaction (sqlite3      *db,
                                                         const char   *target,
                                                         const char   *bucket,
