@@ -899,6 +899,41 @@ test_bandwidth_progress (void)
 }
 
 /* Cancelling an upload in flight is silent: G_IO_ERROR_CANCELLED, nothing else, soon. */
+/* A body file shorter than the range being sent (the file shrank under the upload): the
+ * request fails with that reason instead of hanging the server on a short body, and the
+ * half-written connection is not used again: the next PUT is stored intact. */
+static void
+test_file_shrank (void)
+{
+  g_autoptr(LtS3Client) client = lt_test_s3_make_client (&strict_server, NULL, NULL,
+                                                         CONNECTIONS, 30);
+  g_autofree char *dir = lt_test_make_temp_dir ();
+  g_autofree char *path = write_random_file (dir, "short", 3 * 1024 * 1024 + 11);
+  g_autofree char *md5 = file_md5 (path);
+  g_autofree char *upload_id = NULL;
+  g_autofree char *etag = NULL;
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  upload_id = create_upload (client, "shrank/part", &error);
+  g_assert_no_error (error);
+  /* The MD5 given: nothing reads the file before it is sent. */
+  lt_s3_client_upload_part_with_md5_async (client, "shrank/part", upload_id, 1, file, 0,
+                                           5 * 1024 * 1024, md5, NULL, NULL, NULL, NULL,
+                                           lt_test_store_result_cb, &result);
+  lt_test_wait_result (&result);
+  etag = lt_s3_client_upload_part_finish (client, result, &error);
+  g_assert_null (etag);
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "shorter"));
+  g_clear_error (&error);
+
+  etag = put_file (client, "shrank/whole", path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (etag, ==, md5);
+}
+
 static void
 test_cancel (void)
 {
@@ -1127,6 +1162,7 @@ main (int    argc,
   g_test_add_func ("/s3-client/strict/fault-reset", test_fault_reset);
   g_test_add_func ("/s3-client/strict/fault-hang", test_fault_hang);
   g_test_add_func ("/s3-client/strict/keep-alive", test_keep_alive);
+  g_test_add_func ("/s3-client/strict/file-shrank", test_file_shrank);
   g_test_add_func ("/s3-client/strict/fault-wrong-etag", test_fault_wrong_etag);
   g_test_add_func ("/s3-client/strict/fault-skew", test_fault_skew);
   g_test_add_func ("/s3-client/strict/bandwidth-progress", test_bandwidth_progress);

@@ -312,57 +312,114 @@ static void written_cb (GObject      *source,
                         GAsyncResult *result,
                         gpointer      user_data);
 
+/* Writes the head (the first time) and the step of the body that is ready. */
 static void
-write_step (GTask *task)
+write_ready_step (GTask        *task,
+                  const guint8 *at)
 {
   Op *op = g_task_get_task_data (task);
   GOutputStream *out = g_io_stream_get_output_stream (op->conn->stream);
   guint n = 0;
 
-  op->step = step_size (op);
   if (!op->head_sent)
     op->vectors[n++] = (GOutputVector) { op->head->str, op->head->len };
   if (op->step > 0)
-    {
-      const guint8 *at;
-
-      if (op->data != NULL)
-        at = (const guint8 *) g_bytes_get_data (op->data, NULL) + op->sent;
-      else
-        {
-          gsize filled = 0;
-
-          if (op->chunk == NULL)
-            op->chunk = g_malloc (CHUNK_MAX);
-          while (filled < op->step)
-            {
-              gssize got = pread (op->fd, op->chunk + filled, op->step - filled,
-                                  op->offset + op->sent + (goffset) filled);
-
-              if (got < 0 && errno == EINTR)
-                continue;
-              if (got <= 0)
-                {
-                  int saved = got < 0 ? errno : 0;
-
-                  if (got < 0)
-                    g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (saved),
-                                             "%s", g_strerror (saved));
-                  else
-                    /* Sending less than Content-Length would hang the server. */
-                    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s",
-                                             _("The file became shorter while it was being uploaded"));
-                  return;
-                }
-              filled += (gsize) got;
-            }
-          at = op->chunk;
-        }
-      op->vectors[n++] = (GOutputVector) { at, op->step };
-    }
+    op->vectors[n++] = (GOutputVector) { at, op->step };
   g_output_stream_writev_all_async (out, op->vectors, n, G_PRIORITY_DEFAULT,
                                     g_task_get_cancellable (task), written_cb,
                                     g_object_ref (task));
+}
+
+typedef struct
+{
+  int      fd;
+  guint8  *buffer;
+  gsize    length;
+  goffset  offset;
+} ReadStep;
+
+/* The next step of a file body, read on a worker thread: the spool may be on a slow disk,
+ * and this runs for every MiB sent. */
+static void
+read_step_thread (GTask        *read_task,
+                  gpointer      source_object,
+                  gpointer      task_data,
+                  GCancellable *cancellable)
+{
+  ReadStep *step = task_data;
+  gsize filled = 0;
+
+  while (filled < step->length)
+    {
+      gssize got = pread (step->fd, step->buffer + filled, step->length - filled,
+                          step->offset + (goffset) filled);
+
+      if (got < 0 && errno == EINTR)
+        continue;
+      if (got < 0)
+        {
+          int saved = errno;
+          g_task_return_new_error (read_task, G_IO_ERROR, g_io_error_from_errno (saved), "%s",
+                                   g_strerror (saved));
+          return;
+        }
+      if (got == 0)
+        {
+          /* Sending less than Content-Length would hang the server. */
+          g_task_return_new_error (read_task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s",
+                                   _("The file became shorter while it was being uploaded"));
+          return;
+        }
+      filled += (gsize) got;
+    }
+  g_task_return_boolean (read_task, TRUE);
+}
+
+static void
+step_read_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Op *op = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  write_ready_step (task, op->chunk);
+}
+
+static void
+write_step (GTask *task)
+{
+  Op *op = g_task_get_task_data (task);
+  g_autoptr(GTask) read_task = NULL;
+  ReadStep *step;
+
+  op->step = step_size (op);
+  if (op->step == 0 || op->data != NULL)
+    {
+      write_ready_step (task, op->data != NULL
+                              ? (const guint8 *) g_bytes_get_data (op->data, NULL) + op->sent
+                              : NULL);
+      return;
+    }
+  if (op->chunk == NULL)
+    op->chunk = g_malloc (CHUNK_MAX);
+  step = g_new0 (ReadStep, 1);
+  step->fd = op->fd;
+  step->buffer = op->chunk;
+  step->length = op->step;
+  step->offset = op->offset + op->sent;
+  /* The op (its fd and buffer) outlives the read: the read task holds the request's. */
+  read_task = g_task_new (NULL, g_task_get_cancellable (task), step_read_cb,
+                          g_object_ref (task));
+  g_task_set_source_tag (read_task, write_step);
+  g_task_set_task_data (read_task, step, g_free);
+  g_task_run_in_thread (read_task, read_step_thread);
 }
 
 static gboolean
