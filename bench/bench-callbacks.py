@@ -13,10 +13,11 @@
 
 import argparse
 import os
-import platform
 import statistics
 import subprocess
 import sys
+
+from benchlib import cpu_model
 
 parser = argparse.ArgumentParser()
 parser.add_argument('--build', default='_build')
@@ -28,17 +29,6 @@ args = parser.parse_args()
 binary = os.path.join(args.build, 'tests', 'lt-callback-bench')
 if not os.access(binary, os.X_OK):
     sys.exit(f'{binary} is missing: build {args.build} first (ninja -C {args.build})')
-
-
-def cpu_model():
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 def run(*what):

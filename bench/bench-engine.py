@@ -40,6 +40,8 @@ import tempfile
 import time
 from datetime import datetime, timezone
 
+from benchlib import cpu_model
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 APP = 'bench'
 BUCKET = 'bench'
@@ -166,14 +168,6 @@ def versions():
     ff = ' '.join(subprocess.run(['ffmpeg', '-version'], capture_output=True,
                                  text=True).stdout.split()[:3])
     return f'{gst}, {ngx} + libnginx-mod-rtmp {rtmp or "?"}, {ff}'
-
-
-def cpu_model():
-    with open('/proc/cpuinfo') as f:
-        for line in f:
-            if line.startswith('model name'):
-                return line.split(':', 1)[1].strip()
-    return '?'
 
 
 # Coverage --------------------------------------------------------------------------------

@@ -28,10 +28,13 @@ import os
 import resource
 import secrets
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+from benchlib import cpu_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUCKET = 'bench'
@@ -164,12 +167,6 @@ def make_big(path, size):
     return path
 
 
-def median(values):
-    values = sorted(values)
-    n = len(values)
-    return values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--build-dir', default=os.path.join(ROOT, '_build'))
@@ -263,24 +260,14 @@ def main():
                 if tool not in runs:
                     continue
                 r = runs[tool]
-                ratio = median([a[0] / b[0] for a, b in zip(r, curl_runs)])
-                cpu_ratio = median([a[1] / b[1] for a, b in zip(r, curl_runs)])
+                ratio = statistics.median([a[0] / b[0] for a, b in zip(r, curl_runs)])
+                cpu_ratio = statistics.median([a[1] / b[1] for a, b in zip(r, curl_runs)])
                 print('%-18s %-16s %9.1f %7.2f %10.2f %7.2f %12.2f' % (
-                    name, label, median([x[0] for x in r]), ratio,
-                    median([x[1] for x in r]), cpu_ratio, median([x[2] for x in r])))
+                    name, label, statistics.median([x[0] for x in r]), ratio,
+                    statistics.median([x[1] for x in r]), cpu_ratio,
+                    statistics.median([x[2] for x in r])))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-
-
-def cpu_model():
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return 'unknown CPU'
 
 
 def curl_version():

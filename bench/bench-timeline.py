@@ -31,7 +31,6 @@
 import argparse
 import json
 import os
-import platform
 import re
 import shutil
 import sqlite3
@@ -41,6 +40,8 @@ import sys
 import tempfile
 import time
 from datetime import datetime, timezone
+
+from benchlib import cpu_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOMAIN = 'bench.example.com'
@@ -82,17 +83,6 @@ def reexec_in_session():
     os.execvp(session, [session, '--xvfb', '--bus', '--isolate', '--', 'env',
                         'LT_BENCH_SESSION=1', sys.executable, os.path.abspath(__file__),
                         *sys.argv[1:]])
-
-
-def cpu_model():
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 def run_figures(cmd, env=None):

@@ -1656,6 +1656,17 @@ test_disk_full (void)
  * buffered bytes not counted; off unless enabled before the first byte; gone for good
  * after a patch of written bytes or a failed write (the MD5 is then unknown, never
  * wrong). */
+/* From now on @out's writes fail with ENOSPC: its fd points at /dev/full. */
+static void
+fill_disk (LtOutFile *out)
+{
+  int full = open ("/dev/full", O_WRONLY | O_CLOEXEC);
+
+  g_assert_cmpint (full, >=, 0);
+  g_assert_cmpint (dup2 (full, out->fd), ==, out->fd);
+  close (full);
+}
+
 /* Block MD5s (recording files): each block of the file on disk, "-" for the blocks a
  * patch touched (the finished ones and the one being written), the last block shorter;
  * nothing while bytes are buffered, after a failed write, or when enabled too late. */
@@ -1731,11 +1742,10 @@ test_out_file_block_md5s (void)
     _lt_out_file_enable_block_md5 (out, 1000);
     _lt_out_file_write (out, unit, sizeof unit);
     g_assert_true (_lt_out_file_commit (out, 0));
-    close (out->fd);
-    out->fd = open ("/dev/full", O_WRONLY | O_CLOEXEC);
-    g_assert_cmpint (out->fd, >=, 0);
+    fill_disk (out);
     _lt_out_file_write (out, unit, sizeof unit);
     g_assert_false (_lt_out_file_commit (out, 0));
+    g_assert_cmpint (out->error, ==, ENOSPC);
     g_assert_null (_lt_out_file_dup_block_md5s (out));
     _lt_out_file_free (out);
   }
@@ -1835,7 +1845,6 @@ test_out_file_md5 (void)
   {
     g_autofree char *path = g_build_filename (dir, "d.ts", NULL);
     g_autofree char *before = NULL;
-    int full;
 
     out = _lt_out_file_create (path, &error);
     g_assert_no_error (error);
@@ -1844,10 +1853,7 @@ test_out_file_md5 (void)
     g_assert_true (_lt_out_file_commit (out, 0));
     before = _lt_out_file_dup_md5 (out);
     g_assert_nonnull (before);
-    full = open ("/dev/full", O_WRONLY | O_CLOEXEC);
-    g_assert_cmpint (full, >=, 0);
-    g_assert_cmpint (dup2 (full, out->fd), ==, out->fd);
-    close (full);
+    fill_disk (out);
     _lt_out_file_write (out, unit, sizeof unit);
     g_assert_false (_lt_out_file_commit (out, 0));
     g_assert_cmpint (out->error, ==, ENOSPC);

@@ -178,13 +178,9 @@ enqueue_job (sqlite3  *db,
   EnqueueJob *job = data;
   gint64 *id = g_new (gint64, 1);
 
-  if (job->md5 != NULL)
-    *id = _lt_sync_enqueue_with_md5_in_transaction (db, TARGET, BUCKET, job->key, job->path,
-                                                    job->kind, job->size, job->md5,
-                                                    job->depends_on, 0, error);
-  else
-    *id = _lt_sync_enqueue_in_transaction (db, TARGET, BUCKET, job->key, job->path, job->kind,
-                                           0, job->depends_on, 0, error);
+  *id = _lt_sync_enqueue_in_transaction (db, TARGET, BUCKET, job->key, job->path, job->kind,
+                                         job->md5 != NULL ? job->size : 0, job->md5,
+                                         job->depends_on, 0, error);
   if (*id == 0)
     {
       g_free (id);

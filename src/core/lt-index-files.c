@@ -509,7 +509,7 @@ create_job (sqlite3  *db,
   /* After every slice queued before it (-1), so that it never names a missing object. */
   if (job->s3_target != NULL &&
       _lt_sync_enqueue_in_transaction (db, job->s3_target, job->bucket, key, file->local_path,
-                                       LT_SYNC_KIND_INDEX, 0, -1, 0, error) == 0)
+                                       LT_SYNC_KIND_INDEX, 0, NULL, -1, 0, error) == 0)
     goto fail;
   if (!lt_catalog_commit (db, error))
     goto fail;

@@ -648,10 +648,10 @@ enqueue_slice_upload (sqlite3                *db,
 
   /* The recorder's MD5 covers exactly slice->size bytes: the upload sends it while the
    * file still has that size, instead of reading the slice twice. */
-  slice_row = _lt_sync_enqueue_with_md5_in_transaction (db, target, bucket, slice->object_key,
-                                                        slice->path, LT_SYNC_KIND_SLICE,
-                                                        (gint64) slice->size, slice->md5, 0,
-                                                        slice_id, error);
+  slice_row = _lt_sync_enqueue_in_transaction (db, target, bucket, slice->object_key,
+                                               slice->path, LT_SYNC_KIND_SLICE,
+                                               (gint64) slice->size, slice->md5, 0, slice_id,
+                                               error);
   if (slice_row == 0)
     return FALSE;
   if (file_id <= 0)
@@ -677,7 +677,7 @@ enqueue_slice_upload (sqlite3                *db,
   if (key == NULL || path == NULL)
     return TRUE;
   return _lt_sync_enqueue_in_transaction (db, target, bucket, key, path, LT_SYNC_KIND_PLAYLIST, 0,
-                                          slice_row, 0, error) != 0;
+                                          NULL, slice_row, 0, error) != 0;
 }
 
 static gboolean
@@ -856,11 +856,10 @@ enqueue_file_upload (sqlite3                *db,
   /* The final playlist waits for every slice queued before it (max (id): the newest row). */
   /* A recording file's block MD5s (hashed as it was written) spare its multipart upload
    * a hashing pass. */
-  return _lt_sync_enqueue_with_md5_in_transaction (db, target, bucket, key, path,
-                                                   playlist ? LT_SYNC_KIND_PLAYLIST
-                                                            : LT_SYNC_KIND_FILE,
-                                                   size, playlist ? NULL : part_md5s,
-                                                   playlist ? -1 : 0, file_id, error) != 0;
+  return _lt_sync_enqueue_in_transaction (db, target, bucket, key, path,
+                                          playlist ? LT_SYNC_KIND_PLAYLIST : LT_SYNC_KIND_FILE,
+                                          size, playlist ? NULL : part_md5s,
+                                          playlist ? -1 : 0, file_id, error) != 0;
 }
 
 static gboolean

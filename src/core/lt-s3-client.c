@@ -700,7 +700,6 @@ struct _Request
   LtS3ProgressFunc  progress;
   gpointer          progress_data;
   GDestroyNotify    progress_destroy;
-  guint64           sent;
   SoupMessage      *message;
   GFile            *dest;         /* get_object */
   gpointer          op_data;
@@ -971,7 +970,6 @@ wire_progress_cb (guint64  sent,
 {
   Request *request = user_data;
 
-  request->sent = sent;
   request->file_length = (goffset) total;
   if (request->progress != NULL)
     request->progress (sent, (guint64) request->file_length, request->progress_data);
@@ -1037,7 +1035,6 @@ request_send_wire (GTask *task)
       soup_message_headers_replace (headers, "Content-MD5", md5);
     }
   sign_headers (request, headers);
-  request->sent = 0;
   if (port < 0)
     port = strcmp (self->scheme, "https") == 0 ? 443 : 80;
   lt_s3_wire_send_async (self->wire, g_uri_get_host (uri), (guint16) port, request->method,
@@ -1065,7 +1062,6 @@ request_send (GTask *task)
    * "." and ".." segments, which are part of an S3 key. Its guard is repeated on this
    * message instead (message_network_event_cb). */
   request->message = soup_message_new_from_uri (request->method, uri);
-  request->sent = 0;
   headers = soup_message_get_request_headers (request->message);
   soup_message_add_flags (request->message, SOUP_MESSAGE_NO_REDIRECT);
 

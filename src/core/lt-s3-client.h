@@ -174,7 +174,8 @@ gboolean    lt_s3_client_check_writable_finish    (LtS3Client          *self,
                                                    GAsyncResult        *result,
                                                    GError             **error);
 
-/* PUT @file as @key, streamed from disk (the MD5 is computed in a worker thread first),
+/* PUT @file as @key, read and hashed in a worker thread first (kept in memory up to 16 MiB,
+ * else read again as it is sent),
  * with Content-MD5, Content-Length and x-amz-content-sha256: UNSIGNED-PAYLOAD (the body is
  * bound to the signature through the signed Content-MD5 instead of a second full hash
  * pass). @content_type may be NULL. @progress (may be NULL) reports bytes sent. Result: the

@@ -27,10 +27,23 @@
 
 typedef struct
 {
-  GIOStream         *stream;       /* a GSocketConnection, or a GTlsConnection over one */
-  GSocketConnection *base;
+  /* With TLS a GTcpWrapperConnection: its streams are the TLS ones, its socket the TCP
+   * one. */
+  GSocketConnection *connection;
   gint64             idle_since;
 } Conn;
+
+static GSocket *
+conn_socket (Conn *conn)
+{
+  return g_socket_connection_get_socket (conn->connection);
+}
+
+static GIOStream *
+conn_stream (Conn *conn)
+{
+  return G_IO_STREAM (conn->connection);
+}
 
 struct _LtS3Wire
 {
@@ -48,9 +61,8 @@ conn_free (Conn *conn)
     return;
   /* The socket itself: closing a TLS stream would first write its close_notify, which
    * can block on a server that stopped reading. */
-  g_socket_close (g_socket_connection_get_socket (conn->base), NULL);
-  g_object_unref (conn->stream);
-  g_object_unref (conn->base);
+  g_socket_close (conn_socket (conn), NULL);
+  g_object_unref (conn->connection);
   g_free (conn);
 }
 
@@ -218,7 +230,7 @@ take_idle (LtS3Wire   *wire,
 
   while (queue != NULL && (conn = g_queue_pop_tail (queue)) != NULL)
     {
-      GSocket *socket = g_socket_connection_get_socket (conn->base);
+      GSocket *socket = conn_socket (conn);
 
       if (now - conn->idle_since < IDLE_MAX_US && !g_socket_is_closed (socket)
           && g_socket_condition_check (socket, G_IO_IN | G_IO_HUP | G_IO_ERR) == 0)
@@ -284,13 +296,10 @@ connected_cb (GObject      *source,
         g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  /* With TLS this is a GTcpWrapperConnection: its streams are the TLS ones, its socket
-   * the TCP one. */
   op->conn = g_new0 (Conn, 1);
-  op->conn->stream = G_IO_STREAM (connection);
-  op->conn->base = g_object_ref (connection);
+  op->conn->connection = connection;
   /* The head and the last step of a body go out at once, not after a delayed ACK. */
-  g_socket_set_option (g_socket_connection_get_socket (op->conn->base), IPPROTO_TCP,
+  g_socket_set_option (conn_socket (op->conn), IPPROTO_TCP,
                        TCP_NODELAY, 1, NULL);
   write_step (task);
 }
@@ -318,7 +327,7 @@ write_ready_step (GTask        *task,
                   const guint8 *at)
 {
   Op *op = g_task_get_task_data (task);
-  GOutputStream *out = g_io_stream_get_output_stream (op->conn->stream);
+  GOutputStream *out = g_io_stream_get_output_stream (conn_stream (op->conn));
   guint n = 0;
 
   if (!op->head_sent)
@@ -738,7 +747,7 @@ read_more (GTask *task)
 {
   Op *op = g_task_get_task_data (task);
 
-  g_input_stream_read_async (g_io_stream_get_input_stream (op->conn->stream), op->buffer,
+  g_input_stream_read_async (g_io_stream_get_input_stream (conn_stream (op->conn)), op->buffer,
                              sizeof op->buffer, G_PRIORITY_DEFAULT,
                              g_task_get_cancellable (task), read_cb, g_object_ref (task));
 }

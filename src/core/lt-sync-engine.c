@@ -271,27 +271,10 @@ _lt_sync_enqueue_in_transaction (sqlite3     *db,
                                  const char  *local_path,
                                  LtSyncKind   kind,
                                  gint64       size,
+                                 const char  *content_md5,
                                  gint64       depends_on,
                                  gint64       source_id,
                                  GError     **error)
-{
-  return _lt_sync_enqueue_with_md5_in_transaction (db, target, bucket, object_key, local_path,
-                                                   kind, size, NULL, depends_on, source_id,
-                                                   error);
-}
-
-gint64
-_lt_sync_enqueue_with_md5_in_transaction (sqlite3     *db,
-                                          const char  *target,
-                                          const char  *bucket,
-                                          const char  *object_key,
-                                          const char  *local_path,
-                                          LtSyncKind   kind,
-                                          gint64       size,
-                                          const char  *content_md5,
-                                          gint64       depends_on,
-                                          gint64       source_id,
-                                          GError     **error)
 {
   g_autoptr(GPtrArray) blocks = part_md5s_parse (content_md5, size, NULL);
   g_autofree char *md5 = NULL;
@@ -2898,7 +2881,7 @@ enqueue_job (sqlite3  *db,
     return NULL;
   id = _lt_sync_enqueue_in_transaction (db, ed->target, ed->bucket, ed->key, ed->path, ed->kind,
                                         g_stat (ed->path, &st) == 0 ? (gint64) st.st_size : 0,
-                                        0, 0, error);
+                                        NULL, 0, 0, error);
   if (id == 0 || !lt_catalog_commit (db, error))
     {
       lt_catalog_rollback (db);

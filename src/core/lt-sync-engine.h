@@ -239,8 +239,14 @@ char         *lt_sync_engine_dup_bucket_url     (LtSyncEngine *self,
 /* Inserts an upload row inside the caller's transaction on @db (or re-points the pending
  * row of a playlist with the same key). @depends_on: the newest slice row a playlist names
  * (the playlist waits until every slice row of its target up to that one is stored), -1
- * for every row queued before it, or 0. @source_id: the slices row (kind slice) or recording_files row (playlist, file) that
- * becomes 'uploaded' with it, or 0. Returns the row id, 0 on error (@error set). */
+ * for every row queued before it, or 0. @source_id: the slices row (kind slice) or
+ * recording_files row (playlist, file) that becomes 'uploaded' with it, or 0.
+ * @content_md5: what the writer hashed of the file's @size bytes, or NULL: 32 hex digits
+ * (a TS slice), or a recording file's block MD5s ("BLOCK:MD5,…", "-" for unknown blocks),
+ * used when its multipart parts are that size. While the file still has @size bytes its
+ * upload sends those MD5s instead of hashing first; a server that refuses one (BadDigest)
+ * or an ETag that differs drops them, and the file is hashed afresh. Returns the row id,
+ * 0 on error (@error set). */
 gint64        _lt_sync_enqueue_in_transaction   (sqlite3      *db,
                                                  const char   *target,
                                                  const char   *bucket,
@@ -248,25 +254,9 @@ gint64        _lt_sync_enqueue_in_transaction   (sqlite3      *db,
                                                  const char   *local_path,
                                                  LtSyncKind    kind,
                                                  gint64        size,
+                                                 const char   *content_md5,
                                                  gint64        depends_on,
                                                  gint64        source_id,
                                                  GError      **error);
-/* The same for a file whose MD5 is already known (@content_md5: 32 hex digits hashed while
- * the file's @size bytes were written, e.g. a TS slice; or a recording file's block MD5s,
- * "BLOCK:MD5,…" with "-" for unknown blocks, used when its multipart parts are that size;
- * NULL: unknown). While the file still has @size bytes its upload sends those MD5s
- * instead of hashing first; a server that refuses one (BadDigest) or an ETag that differs
- * drops them, and the file is hashed afresh. */
-gint64        _lt_sync_enqueue_with_md5_in_transaction (sqlite3      *db,
-                                                        const char   *target,
-                                                        const char   *bucket,
-                                                        const char   *object_key,
-                                                        const char   *local_path,
-                                                        LtSyncKind    kind,
-                                                        gint64        size,
-                                                        const char   *content_md5,
-                                                        gint64        depends_on,
-                                                        gint64        source_id,
-                                                        GError      **error);
 
 G_END_DECLS
